@@ -1,0 +1,4 @@
+"""``python -m lmboot ...`` (also what ``torchrun -m lmboot`` runs)."""
+from lmboot.cli import main
+
+main()

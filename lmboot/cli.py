@@ -1,0 +1,553 @@
+"""The ``lmboot`` command line: a thin Typer layer over the library.
+
+Each command parses its options, calls one library function and prints what it measured.
+Heavy imports (torch, fairseq2, kenlm, matplotlib) happen inside the commands, so
+``lmboot --help`` stays fast. User errors (:class:`LmbootError`) become one line on stderr
+and exit status 2.
+"""
+from __future__ import annotations
+
+import json
+import logging
+import sys
+from pathlib import Path
+from typing import List, Optional
+
+import typer
+
+from lmboot.errors import LmbootError
+
+app = typer.Typer(
+    help="Bootstrap an n-gram LM for a new language by machine translation "
+    "(select -> nmt -> rescore -> winnow -> lm build -> eval).",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+lm_app = typer.Typer(help="Train, evaluate and combine n-gram LMs (KenLM).", no_args_is_help=True)
+app.add_typer(lm_app, name="lm")
+
+log = logging.getLogger("lmboot")
+
+
+@app.callback()
+def _main(verbose: bool = typer.Option(False, "--verbose", "-v", help="Debug logging."),
+          quiet: bool = typer.Option(False, "--quiet", "-q", help="Warnings and errors only.")) -> None:
+    level = logging.DEBUG if verbose else logging.WARNING if quiet else logging.INFO
+    logging.basicConfig(level=level, format="[lmboot] %(message)s", stream=sys.stderr, force=True)
+
+
+def _normalizer(lowercase: bool, digits: str):
+    from lmboot.corpus import Normalizer
+
+    return Normalizer(lowercase=lowercase, digits=digits)
+
+
+def _prune(values: Optional[List[int]]) -> Optional[List[int]]:
+    return list(values) if values else None
+
+
+LOWER = typer.Option(True, "--lowercase/--keep-case", help="Lower-case text (no-op for caseless scripts).")
+DIGITS = typer.Option("keep", "--digits", help="keep | drop digits during normalisation.")
+
+
+# --------------------------------------------------------------------------------------
+# lm
+# --------------------------------------------------------------------------------------
+@lm_app.command("train")
+def lm_train(
+    text: Path = typer.Argument(..., help="Training text, one sentence per line."),
+    out: Path = typer.Option(..., "--out", "-o", help="Output ARPA file."),
+    order: int = typer.Option(3, "--order", "-n", help="N-gram order."),
+    binary: Optional[Path] = typer.Option(None, "--binary", help="Also write a KenLM binary here."),
+    memory: Optional[str] = typer.Option(None, "--memory", "-S",
+                                         help="lmplz memory budget (e.g. 20%, 2G); default scales with the text."),
+    prune: Optional[List[int]] = typer.Option(None, "--prune", help="Count threshold per order (repeat)."),
+    discount_fallback: Optional[bool] = typer.Option(
+        None, "--discount-fallback/--no-discount-fallback",
+        help="Force lmplz --discount_fallback on/off (default: automatic when data is too small)."),
+    lowercase: bool = LOWER,
+    digits: str = DIGITS,
+) -> None:
+    """Estimate an n-gram LM (modified Kneser-Ney) with KenLM's lmplz."""
+    from lmboot import lm
+
+    res = lm.train(text, out, order=order, binary=binary, memory=memory, prune=_prune(prune),
+                   discount_fallback=discount_fallback, normalizer=_normalizer(lowercase, digits))
+    typer.echo(f"{res.arpa}: order {res.order}, {res.sentences} sentences, {res.tokens} tokens"
+               + (", discount fallback" if res.discount_fallback else "")
+               + (f"; binary {res.binary}" if res.binary else ""))
+
+
+@lm_app.command("eval")
+def lm_eval(
+    text: Path = typer.Argument(..., help="Evaluation text, one sentence per line."),
+    lms: List[Path] = typer.Option(..., "--lm", help="Model (ARPA or binary); repeat to compare."),
+    oov_penalty: float = typer.Option(-7.0, "--oov-penalty",
+                                      help="log10 charged on the common vocabulary for a word a model lacks."),
+    json_out: Optional[Path] = typer.Option(None, "--json", help="Write the figures (and per-sentence scores) as JSON."),
+    per_sentence: bool = typer.Option(False, "--per-sentence", help="Include per-sentence scores in the JSON."),
+    lowercase: bool = LOWER,
+    digits: str = DIGITS,
+) -> None:
+    """Perplexity (with/without OOVs, and on a common vocabulary) and OOV rate of TEXT."""
+    from lmboot import lm
+
+    res = lm.evaluate(lms, text, oov_penalty=oov_penalty, normalizer=_normalizer(lowercase, digits),
+                      keep_sentences=per_sentence)
+    typer.echo(res.table())
+    if json_out:
+        lm.write_json(json_out, res.to_json(per_sentence=per_sentence))
+
+
+# >>> lm build (lmboot/mix.py)
+# <<< lm build
+
+
+# --------------------------------------------------------------------------------------
+# winnow
+# --------------------------------------------------------------------------------------
+@app.command("winnow")
+def winnow_cmd(
+    text: Path = typer.Argument(..., help="Sentences to filter (e.g. translations)."),
+    lm_path: Path = typer.Option(..., "--lm", help="Seed LM (ARPA or binary)."),
+    out_dir: Path = typer.Option(..., "--out", "-o", help="Directory for kept.txt, dropped.tsv, summary.json."),
+    threshold: Optional[float] = typer.Option(None, "--threshold", help="Keep perplexity <= this."),
+    percentile: Optional[float] = typer.Option(None, "--percentile",
+                                               help="Threshold = this percentile of seed-LM perplexity on --dev."),
+    dev: Optional[Path] = typer.Option(None, "--dev", help="In-domain dev text for --percentile."),
+    plot: bool = typer.Option(True, "--plot/--no-plot", help="Write histogram.png with the cut."),
+    normalized: bool = typer.Option(False, "--write-normalized", help="Write normalised text instead of input lines."),
+    lowercase: bool = LOWER,
+    digits: str = DIGITS,
+) -> None:
+    """Keep sentences whose seed-LM perplexity is below a threshold."""
+    from lmboot import winnow
+
+    res = winnow.winnow(text, lm_path, out_dir, threshold=threshold, percentile=percentile, dev=dev,
+                        normalizer=_normalizer(lowercase, digits), write_normalized=normalized,
+                        progress=sys.stderr.isatty())
+    if plot:
+        winnow.plot_histogram(out_dir / "scores.f32", res.threshold, out_dir / "histogram.png")
+    typer.echo(f"kept {res.kept} of {res.total} ({100 * res.kept / res.total:.1f}%), "
+               f"threshold {res.threshold:.2f} ({res.threshold_from}) -> {res.kept_path}")
+
+
+# >>> select (lmboot/select.py)
+# --------------------------------------------------------------------------------------
+# select
+# --------------------------------------------------------------------------------------
+@app.command("select")
+def select_cmd(
+    general_src: Path = typer.Argument(..., help="General bitext: source side, or a source<TAB>target TSV."),
+    general_tgt: Optional[Path] = typer.Argument(None, help="General bitext: target side (omit for a TSV)."),
+    seed: Path = typer.Option(..., "--seed", help="In-domain target-language seed set, one sentence per line."),
+    out_dir: Path = typer.Option(..., "--out", "-o", help="Output directory (selected bitext, scores.tsv, "
+                                 "summary.json, histogram.png, embedder/ or lm/)."),
+    method: str = typer.Option("centroid", "--method", "-m", help="centroid | knn | moore-lewis"),
+    keep_fraction: Optional[float] = typer.Option(None, "--keep-fraction",
+                                                  help="Keep this fraction of all pairs (default 0.2)."),
+    max_distance: Optional[float] = typer.Option(None, "--max-distance",
+                                                 help="Keep pairs scoring <= this (cosine distance; "
+                                                 "bits/word difference for moore-lewis)."),
+    top_k: Optional[int] = typer.Option(None, "--top-k", help="Keep the K best-scoring pairs."),
+    k: int = typer.Option(5, "--k", help="knn: number of nearest seed sentences averaged."),
+    embedder: str = typer.Option("tfidf", "--embedder",
+                                 help="tfidf | st:/local/sentence-transformers/dir | a saved OUT/embedder dir."),
+    dim: int = typer.Option(256, "--dim", help="tfidf: SVD dimensions."),
+    fit_sample: int = typer.Option(50000, "--fit-sample",
+                                   help="General target sentences sampled to fit the embedder / general LM."),
+    order: int = typer.Option(3, "--order", help="moore-lewis: n-gram order of both LMs."),
+    batch_size: int = typer.Option(2048, "--batch-size", help="Sentences embedded/scored per batch."),
+    random_seed: int = typer.Option(1, "--random-seed", help="Seed of every random choice."),
+    progress: Optional[bool] = typer.Option(None, "--progress/--no-progress",
+                                            help="Progress bar (default: when stderr is a terminal)."),
+    plot: bool = typer.Option(True, "--plot/--no-plot", help="Write histogram.png with the cut."),
+    lowercase: bool = LOWER,
+    digits: str = DIGITS,
+) -> None:
+    """Keep the general-domain pairs whose target side is nearest the in-domain seed set."""
+    from lmboot import select as select_mod
+
+    res = select_mod.select(
+        general_src, general_tgt, seed, out_dir, method=method, keep_fraction=keep_fraction,
+        max_distance=max_distance, top_k=top_k, k=k, embedder=embedder, random_seed=random_seed, dim=dim,
+        fit_sample=fit_sample, batch_size=batch_size, order=order, normalizer=_normalizer(lowercase, digits),
+        progress=sys.stderr.isatty() if progress is None else progress, plot=plot)
+    outs = res.selected_src + (f" + {res.selected_tgt}" if res.selected_tgt else "")
+    typer.echo(f"kept {res.kept} of {res.total} ({100 * res.kept / res.total:.1f}%), {res.rule}, "
+               f"threshold {res.threshold:.4f} ({res.method}); {res.sentences_per_s:,.0f} sentences/s -> {outs}")
+# <<< select
+
+# >>> nmt (lmboot/nmt/)
+# --------------------------------------------------------------------------------------
+# nmt
+# --------------------------------------------------------------------------------------
+nmt_app = typer.Typer(help="Neural translator (fairseq2): SentencePiece, train, translate, self-train.",
+                      no_args_is_help=True)
+app.add_typer(nmt_app, name="nmt")
+
+
+def _progress(flag: Optional[bool]) -> Optional[bool]:
+    return flag if flag is not None else None
+
+
+@nmt_app.command("spm")
+def nmt_spm(
+    src: List[Path] = typer.Option(..., "--src", help="Source-side training text (repeat for more files)."),
+    tgt: List[Path] = typer.Option(..., "--tgt", help="Target-side training text (repeat for more files)."),
+    out: Path = typer.Option(..., "--out", "-o", help="Output SentencePiece model (e.g. MODEL/spm.model)."),
+    vocab_size: int = typer.Option(8000, "--vocab-size", help="Vocabulary size (total)."),
+    per_side: bool = typer.Option(False, "--per-side", help="One model per side (vocab/2 each), merged into one."),
+    coverage: Optional[float] = typer.Option(None, "--character-coverage",
+                                             help="Default: 1.0, or 0.9995 for scripts with thousands of characters."),
+    max_sentences: int = typer.Option(2_000_000, "--max-sentences", help="Seeded sample of at most this many lines per side."),
+    seed: int = typer.Option(1, "--seed"),
+) -> None:
+    """Train a SentencePiece (unigram) model on both sides of a bitext."""
+    from lmboot.nmt.spm import train_spm
+
+    res = train_spm(src, tgt, out, vocab_size=vocab_size, joint=not per_side, character_coverage=coverage,
+                    max_sentences=max_sentences, seed=seed)
+    typer.echo(f"{res.model}: {res.vocab_size} pieces ({'joint' if res.joint else 'per side'}, "
+               f"character coverage {res.character_coverage}, {res.sentences} sentences)")
+
+
+@nmt_app.command("train")
+def nmt_train(
+    src: Path = typer.Argument(..., help="Source side of the training bitext (or a source<TAB>target .tsv)."),
+    tgt: Optional[Path] = typer.Argument(None, help="Target side (omit for a .tsv)."),
+    model: Path = typer.Option(..., "--model", "-m", help="Model directory (created, or resumed)."),
+    src_lang: str = typer.Option(..., "--src-lang", help="Source language code, e.g. eng_Latn."),
+    tgt_lang: str = typer.Option(..., "--tgt-lang", help="Target language code, e.g. hin_Deva."),
+    dev_src: Optional[Path] = typer.Option(None, "--dev-src", help="Dev bitext source side (or .tsv)."),
+    dev_tgt: Optional[Path] = typer.Option(None, "--dev-tgt", help="Dev bitext target side."),
+    preset: str = typer.Option("tiny", "--preset", help="tiny (CI) | small (CPU) | base (GPU)."),
+    spm_model: Optional[Path] = typer.Option(None, "--spm", help="Use this SentencePiece model (default: train one)."),
+    vocab_size: Optional[int] = typer.Option(None, "--vocab-size", help="SentencePiece vocabulary (default: preset's)."),
+    per_side: bool = typer.Option(False, "--per-side-spm", help="Per-side SentencePiece, merged."),
+    init_from: Optional[Path] = typer.Option(None, "--init-from",
+                                             help="Start from an lmboot model dir, or a JSON describing a local fairseq2 checkpoint."),
+    max_steps: int = typer.Option(1000, "--max-steps", help="Total optimiser steps."),
+    max_time: Optional[str] = typer.Option(None, "--max-time", help="Wall-time limit of this run: 90, 90s, 25m, 1h."),
+    valid_every: int = typer.Option(200, "--valid-every", help="Validate (and save) every N steps."),
+    save_every: Optional[int] = typer.Option(None, "--save-every", help="Save last.pt every N steps (default: --valid-every)."),
+    patience: Optional[int] = typer.Option(5, "--patience", help="Early stopping after N validations without gain (0: off)."),
+    lr: Optional[float] = typer.Option(None, "--lr", help="Peak learning rate (default: preset's)."),
+    warmup: Optional[int] = typer.Option(None, "--warmup", help="Warm-up steps (default: preset's)."),
+    batch_tokens: Optional[int] = typer.Option(None, "--batch-tokens", help="Tokens per batch (default: preset's)."),
+    max_len: int = typer.Option(128, "--max-len", help="Drop training pairs longer than this (tokens)."),
+    label_smoothing: float = typer.Option(0.1, "--label-smoothing"),
+    dropout: Optional[float] = typer.Option(None, "--dropout"),
+    valid_beam: int = typer.Option(4, "--valid-beam", help="Beam for dev BLEU/chrF."),
+    valid_max: int = typer.Option(500, "--valid-max", help="Use at most N dev pairs."),
+    seed: int = typer.Option(1, "--seed"),
+    device: Optional[str] = typer.Option(None, "--device", help="cpu | cuda (default: cuda when available)."),
+    threads: Optional[int] = typer.Option(None, "--threads", help="CPU threads (default: OMP_NUM_THREADS or cores)."),
+    progress: Optional[bool] = typer.Option(None, "--progress/--no-progress", help="Progress bar (default: on a TTY)."),
+) -> None:
+    """Train an encoder-decoder Transformer translator; re-run to resume after an interruption."""
+    from lmboot.nmt.train import train
+
+    res = train(src, tgt, model, src_lang=src_lang, tgt_lang=tgt_lang, dev_src=dev_src, dev_tgt=dev_tgt,
+                preset=preset, spm_model=spm_model, vocab_size=vocab_size, joint_spm=not per_side,
+                init_from=init_from, max_steps=max_steps, max_time=max_time, valid_every=valid_every,
+                save_every=save_every, patience=patience or None, lr=lr, warmup_steps=warmup,
+                batch_tokens=batch_tokens, max_len=max_len, label_smoothing=label_smoothing, dropout=dropout,
+                valid_beam=valid_beam, valid_max=valid_max, seed=seed, device=device, threads=threads,
+                progress=_progress(progress))
+    best = res.best or {}
+    typer.echo(f"{res.model_dir}: steps {res.start_step}->{res.steps} ({res.stopped}), {res.seconds:.0f} s, "
+               f"{res.target_tokens_per_s:,.0f} target tokens/s"
+               + (f"; best step {res.best_step}: BLEU {best.get('bleu')} chrF {best.get('chrf')} "
+                  f"dev loss {best.get('dev_loss')} ({best.get('bleu_signature')})" if best else ""))
+
+
+@nmt_app.command("translate")
+def nmt_translate(
+    text: Path = typer.Argument(..., help="Input text, one sentence per line."),
+    model: Path = typer.Option(..., "--model", "-m", help="Model directory."),
+    out: Path = typer.Option(..., "--out", "-o", help="Output n-best JSONL."),
+    txt: Optional[Path] = typer.Option(None, "--txt", help="Also write top-1 translations, one per line."),
+    beam: int = typer.Option(5, "--beam"),
+    nbest: int = typer.Option(5, "--nbest"),
+    ref: Optional[Path] = typer.Option(None, "--ref", help="Line-aligned references: adds 'ref' and prints BLEU/chrF."),
+    max_lines: Optional[int] = typer.Option(None, "--max-lines", help="Translate only the first N lines."),
+    checkpoint: str = typer.Option("best", "--checkpoint", help="best | last | a checkpoint path."),
+    batch_tokens: int = typer.Option(4096, "--batch-tokens"),
+    max_sentences: int = typer.Option(64, "--batch-size", help="At most N sentences per batch."),
+    len_penalty: float = typer.Option(1.0, "--len-penalty"),
+    device: Optional[str] = typer.Option(None, "--device"),
+    threads: Optional[int] = typer.Option(None, "--threads"),
+    progress: Optional[bool] = typer.Option(None, "--progress/--no-progress"),
+) -> None:
+    """Beam-search translation to an n-best JSONL (FORMATS.md) and optional top-1 text."""
+    from lmboot.nmt.translate import translate
+
+    res = translate(model, text, out, txt, beam=beam, nbest=nbest, ref_path=ref, max_lines=max_lines,
+                    checkpoint=checkpoint, batch_tokens=batch_tokens, max_sentences=max_sentences,
+                    len_penalty=len_penalty, device=device, threads=threads, progress=_progress(progress))
+    if int(__import__("os").environ.get("RANK", "0")) == 0:
+        typer.echo(f"{res.out_jsonl}: {res.sentences} sentences, {res.sentences_per_s:.1f} sentences/s"
+                   + (f"; BLEU {res.bleu} chrF {res.chrf} ({res.bleu_signature}; {res.chrf_signature})"
+                      if res.bleu is not None else ""))
+
+
+@nmt_app.command("self-train")
+def nmt_self_train(
+    model: Path = typer.Option(..., "--model", "-m", help="Starting model directory."),
+    source: Path = typer.Option(..., "--source", help="In-domain source-language text."),
+    out: Path = typer.Option(..., "--out", "-o", help="Output directory (final model in OUT/model)."),
+    train_src: Path = typer.Option(..., "--train-src", help="Original training bitext, source side (or .tsv)."),
+    train_tgt: Optional[Path] = typer.Option(None, "--train-tgt", help="Original training bitext, target side."),
+    rounds: int = typer.Option(1, "--rounds"),
+    max_sentences: Optional[int] = typer.Option(None, "--max-sentences", help="Translate only N source lines."),
+    sample: bool = typer.Option(False, "--sample", help="A seeded random N lines instead of the first N."),
+    min_score: Optional[float] = typer.Option(None, "--min-score", help="Keep hypotheses with mean log-prob/token >= this."),
+    max_len_ratio: Optional[float] = typer.Option(3.0, "--max-len-ratio", help="Drop pairs with a larger length ratio."),
+    mix_ratio: float = typer.Option(1.0, "--mix-ratio", help="Original pairs per synthetic pair."),
+    steps: int = typer.Option(300, "--steps", help="Fine-tuning steps per round."),
+    lr: Optional[float] = typer.Option(None, "--lr"),
+    beam: int = typer.Option(5, "--beam"),
+    dev_src: Optional[Path] = typer.Option(None, "--dev-src"),
+    dev_tgt: Optional[Path] = typer.Option(None, "--dev-tgt"),
+    max_time: Optional[str] = typer.Option(None, "--max-time", help="Wall-time limit per round's fine-tuning."),
+    seed: int = typer.Option(1, "--seed"),
+    device: Optional[str] = typer.Option(None, "--device"),
+    threads: Optional[int] = typer.Option(None, "--threads"),
+    progress: Optional[bool] = typer.Option(None, "--progress/--no-progress"),
+) -> None:
+    """Fine-tune on the model's own translations of in-domain text, mixed with the original bitext."""
+    from lmboot.nmt.selftrain import LengthRatioFilter, MinScoreFilter, self_train
+
+    filters = ([MinScoreFilter(min_score)] if min_score is not None else []) + \
+        ([LengthRatioFilter(max_len_ratio)] if max_len_ratio else [])
+    res = self_train(model, source, out, train_src, train_tgt, rounds=rounds, max_sentences=max_sentences,
+                     sample=sample, filters=filters, mix_ratio=mix_ratio, steps=steps, lr=lr, beam=beam,
+                     dev_src=dev_src, dev_tgt=dev_tgt, max_time=max_time, seed=seed, device=device,
+                     threads=threads, progress=_progress(progress))
+    for r in res.rounds:
+        typer.echo(f"round {r.round}: kept {r.kept} of {r.translated} translations + {r.original} original pairs, "
+                   f"{r.train.steps} steps -> {r.model_dir}")
+# <<< nmt
+
+# >>> rescore (lmboot/rescore.py)
+@app.command("rescore")
+def rescore_cmd(
+    nbest: Path = typer.Argument(..., help="N-best JSONL (shared FORMATS.md): MT or speech recognition."),
+    lm_path: Path = typer.Option(..., "--lm", help="Seed LM (KenLM binary for speed, or ARPA)."),
+    out_jsonl: Optional[Path] = typer.Option(None, "--out-jsonl", help="Every entry with lm_logprob/total added."),
+    out_txt: Optional[Path] = typer.Option(None, "--out-txt", help="The chosen hypothesis, one line per entry."),
+    lm_weight: Optional[float] = typer.Option(None, "--lm-weight", help="lambda: weight of the LM log-prob (default 1)."),
+    length_penalty: Optional[float] = typer.Option(None, "--length-penalty", help="mu: nats per word (default 0)."),
+    norm_exponent: Optional[float] = typer.Option(None, "--norm-exponent",
+                                                  help="alpha: producer score / tokens**alpha (default 0 = raw)."),
+    weights_from: Optional[Path] = typer.Option(None, "--weights-from", help="Weights JSON (from --save-weights)."),
+    tune_on: Optional[Path] = typer.Option(None, "--tune-on", help="Dev n-best JSONL with refs: tune lambda and mu."),
+    metric: str = typer.Option("chrf", "--metric", help="chrf | bleu | wer: tuned and reported (when refs exist)."),
+    save_weights: Optional[Path] = typer.Option(None, "--save-weights", help="Write the tuned weights here."),
+    oov_penalty: Optional[float] = typer.Option(None, "--oov-penalty",
+                                                help="log10 charged per word the LM lacks (default: its own <unk>)."),
+    json_out: Optional[Path] = typer.Option(None, "--json", help="Write what was measured as JSON."),
+    progress: bool = typer.Option(False, "--progress", help="Progress bar even when stderr is not a terminal."),
+    lowercase: bool = LOWER,
+    digits: str = DIGITS,
+) -> None:
+    """Rescore n-best lists with the seed LM and keep the best hypothesis of each."""
+    from lmboot import rescore as rs
+    from lmboot.lm import write_json
+
+    explicit = {k: v for k, v in (("lm_weight", lm_weight), ("length_penalty", length_penalty),
+                                  ("norm_exponent", norm_exponent)) if v is not None}
+    if weights_from and (explicit or tune_on):
+        raise LmbootError("--weights-from cannot be combined with --lm-weight/--length-penalty/"
+                          "--norm-exponent or --tune-on")
+    if tune_on and ("lm_weight" in explicit or "length_penalty" in explicit):
+        raise LmbootError("--tune-on chooses --lm-weight and --length-penalty itself; give neither")
+    if save_weights and not tune_on:
+        raise LmbootError("--save-weights needs --tune-on")
+    if out_jsonl is None and out_txt is None and not save_weights:
+        raise LmbootError("nothing to write: give --out-jsonl and/or --out-txt (or --tune-on with --save-weights)")
+    if metric not in rs.METRICS:
+        raise LmbootError(f"--metric must be one of {', '.join(rs.METRICS)}, not {metric!r}")
+    weights = rs.Weights.from_json(weights_from) if weights_from else rs.Weights(**explicit)
+    scorer = rs.LMScorer(lm_path, normalizer=_normalizer(lowercase, digits), oov_penalty=oov_penalty)
+    for _ in rs.read_nbest(nbest):  # validate the whole input before tuning or writing anything
+        pass
+    report: dict = {}
+    if tune_on:
+        tuned = rs.tune(list(rs.read_nbest(tune_on, require_ref=True)), scorer, metric=metric,
+                        norm_exponents=(weights.norm_exponent,))
+        typer.echo(tuned.summary())
+        weights = tuned.weights
+        report["tune"] = {"on": str(tune_on), **tuned.to_json()}
+        if save_weights:
+            weights.to_json(save_weights, extra={"tuned": {k: v for k, v in report["tune"].items() if k != "weights"}})
+            typer.echo(f"weights -> {save_weights}")
+    if out_jsonl is not None or out_txt is not None:
+        res = rs.rescore_file(nbest, lm_path, out_jsonl, out_txt, weights, metric=metric,
+                              progress=progress or sys.stderr.isatty(), scorer=scorer)
+        typer.echo(res.summary())
+        if res.signature:
+            typer.echo(res.signature)
+        report["rescore"] = res.to_json()
+    if json_out:
+        write_json(json_out, report)
+# <<< rescore
+
+# >>> eval (lmboot/evaluate/)
+# --------------------------------------------------------------------------------------
+# eval
+# --------------------------------------------------------------------------------------
+eval_app = typer.Typer(help="Judge LMs by WER: n-best rescoring, real decoding (pocketsphinx), "
+                       "synthetic audio (espeak-ng), simulated n-best lists.", no_args_is_help=True)
+app.add_typer(eval_app, name="eval")
+
+
+def _nbest_reader(path: Path, scores: Optional[List[Path]], refs: Optional[Path], score_kind: str):
+    from lmboot.evaluate import open_nbest
+
+    if score_kind not in ("cost", "logprob"):
+        raise LmbootError(f"--score-kind must be 'cost' or 'logprob', not {score_kind!r}")
+    return open_nbest(path, scores=scores, refs=refs, costs=score_kind == "cost")
+
+
+@eval_app.command("wer")
+def eval_wer(
+    lms: List[str] = typer.Option(..., "--lm", help="LM to compare (repeat); first is the baseline. "
+                                  "ARPA/binary for --nbest; ARPA or 'bundled' for --decoder pocketsphinx."),
+    nbest: Optional[Path] = typer.Option(None, "--nbest", help="N-best lists: FORMATS.md JSONL, or Kaldi-style "
+                                         "'<utt>-<N> text' with --scores and --refs."),
+    scores: Optional[List[Path]] = typer.Option(None, "--scores", help="Kaldi-style score file(s) '<utt>-<N> x' (summed)."),
+    refs: Optional[Path] = typer.Option(None, "--refs", help="Kaldi 'text' references '<utt> words' (Kaldi-style n-best)."),
+    score_kind: str = typer.Option("cost", "--score-kind", help="Kaldi scores are 'cost' (negated, Kaldi's) or 'logprob'."),
+    tune_on: Optional[Path] = typer.Option(None, "--tune-on", help="Dev n-best lists: tune λ, μ per LM by WER."),
+    tune_scores: Optional[List[Path]] = typer.Option(None, "--tune-scores", help="Score file(s) of a Kaldi-style --tune-on."),
+    tune_refs: Optional[Path] = typer.Option(None, "--tune-refs", help="References of a Kaldi-style --tune-on."),
+    weights_file: Optional[Path] = typer.Option(None, "--weights", help="Fixed weights JSON (when not tuning)."),
+    audio: Optional[Path] = typer.Option(None, "--audio", help="Audio set: wav<TAB>text manifest, dir of X.wav+X.txt, "
+                                         "or Sphinx transcription."),
+    decoder: str = typer.Option("pocketsphinx", "--decoder", help="Recogniser for --audio."),
+    hmm: Optional[Path] = typer.Option(None, "--hmm", help="Acoustic model directory (default: bundled en-us)."),
+    dict_path: Optional[Path] = typer.Option(None, "--dict", help="Pronunciation dictionary (default: the model's)."),
+    oov: Optional[str] = typer.Option(None, "--oov", help="Unknown words: n-best 'penalty' (default) | 'exclude'; "
+                                      "decoding 'skip' (default) | 'g2p'."),
+    oov_penalty: float = typer.Option(-7.0, "--oov-penalty", help="log10 charged per word unknown to an LM (n-best)."),
+    limit: Optional[int] = typer.Option(None, "--limit", help="Decode only the first N utterances."),
+    details: Optional[Path] = typer.Option(None, "--details", help="Per-utterance details (JSONL)."),
+    json_out: Optional[Path] = typer.Option(None, "--json", help="All figures as JSON."),
+    lowercase: bool = LOWER,
+    digits: str = DIGITS,
+) -> None:
+    """WER of one or more LMs (with relative change vs the first): n-best rescoring or real decoding."""
+    from lmboot import evaluate as ev
+
+    if (nbest is None) == (audio is None):
+        raise LmbootError("give exactly one of --nbest (rescoring) or --audio (decoding)")
+    norm = _normalizer(lowercase, digits)
+    if nbest is not None:
+        from lmboot.rescore import Weights
+
+        reader = _nbest_reader(nbest, scores, refs, score_kind)
+        dev = _nbest_reader(tune_on, tune_scores, tune_refs, score_kind) if tune_on else None
+        if dev is not None and weights_file is not None:
+            raise LmbootError("give --tune-on or --weights, not both")
+        w = Weights.from_json(weights_file) if weights_file else None
+        results = ev.wer_from_nbest(reader, lms, tune_on=dev, oov=oov or "penalty", oov_penalty=oov_penalty,
+                                    weights=w, normalizer=norm)
+    else:
+        results = ev.wer_from_audio(audio, lms, decoder=decoder, hmm=hmm, dict=dict_path, oov=oov or "skip",
+                                    normalizer=norm, limit=limit, progress=sys.stderr.isatty())
+        for r in results:
+            if r.lm_vocab_missing:
+                shown = " ".join(r.lm_vocab_missing[:20]) + (" ..." if len(r.lm_vocab_missing) > 20 else "")
+                typer.echo(f"{r.lm}: {len(r.lm_vocab_missing)} LM word(s) without pronunciation: {shown}", err=True)
+    typer.echo(ev.format_table(results))
+    if details:
+        ev.write_details(details, results)
+    if json_out:
+        ev.write_report(json_out, results)
+
+
+@eval_app.command("synth")
+def eval_synth(
+    text: Path = typer.Argument(..., help="Test sentences, one per line."),
+    out: Path = typer.Option(..., "--out", "-o", help="Output directory (WAVs + manifest.tsv)."),
+    voice: str = typer.Option("en-us", "--voice", help="espeak-ng voice (espeak-ng --voices)."),
+    speed: int = typer.Option(150, "--speed", help="Words per minute."),
+    limit: Optional[int] = typer.Option(None, "--limit", help="Only the first N sentences."),
+    lowercase: bool = LOWER,
+    digits: str = DIGITS,
+) -> None:
+    """Speak test sentences with espeak-ng into 16 kHz mono WAVs (resumable)."""
+    from lmboot.evaluate import synth
+
+    res = synth(text, out, voice=voice, speed=speed, limit=limit, normalizer=_normalizer(lowercase, digits),
+                progress=sys.stderr.isatty())
+    typer.echo(f"{res.utterances} utterances ({res.spoken} spoken, {res.reused} reused) -> {res.manifest}"
+               + (f"; {res.with_digits} with digits" if res.with_digits else ""))
+
+
+@eval_app.command("simulate")
+def eval_simulate(
+    refs_path: Path = typer.Argument(..., help="Reference sentences, one per line."),
+    out: Path = typer.Option(..., "--out", "-o", help="Output n-best JSONL."),
+    vocab_from: List[Path] = typer.Option(..., "--vocab-from", help="Text or ARPA file(s) giving the confusion "
+                                          "vocabulary (repeat)."),
+    target_wer: float = typer.Option(0.25, "--target-wer", help="First-pass top-1 WER (0..1)."),
+    nbest: int = typer.Option(10, "--nbest", help="Hypotheses per list."),
+    seed: int = typer.Option(1, "--seed", help="Random seed."),
+    similarity: str = typer.Option("chars", "--similarity", help="chars | phonemes (espeak-ng)."),
+    voice: Optional[str] = typer.Option(None, "--voice", help="espeak-ng voice for --similarity phonemes."),
+    neighbours: int = typer.Option(20, "--neighbours", help="Confusable words per word."),
+    ref_prob: float = typer.Option(0.5, "--ref-prob", help="Probability that the reference is in its list."),
+    lowercase: bool = LOWER,
+    digits: str = DIGITS,
+) -> None:
+    """Simulated recogniser n-best lists (labelled 'simulated') for a language without a recogniser."""
+    from lmboot.evaluate import simulate
+
+    res = simulate(refs_path, out, vocab_from=vocab_from, target_wer=target_wer, nbest=nbest, seed=seed,
+                   similarity=similarity, voice=voice, neighbours=neighbours, ref_prob=ref_prob,
+                   normalizer=_normalizer(lowercase, digits))
+    typer.echo(f"{res.sentences} simulated lists -> {res.out}: first-pass WER {100 * res.first_pass_wer:.2f}% "
+               f"(target {100 * res.target_wer:.2f}%), oracle {100 * res.oracle_wer:.2f}%, reference in "
+               f"{100 * res.ref_in_list:.0f}% of lists, {res.mean_hyps:.1f} hyps/list ({res.similarity}, "
+               f"vocabulary {res.vocab_size})")
+# <<< eval
+
+# >>> run (lmboot/pipeline.py)
+# <<< run
+
+
+# --------------------------------------------------------------------------------------
+# doctor
+# --------------------------------------------------------------------------------------
+@app.command("doctor")
+def doctor_cmd(json_out: bool = typer.Option(False, "--json", help="Print JSON.")) -> None:
+    """List every external part lmboot uses, present or missing, with the command that fixes it."""
+    from lmboot import doctor
+
+    checks = doctor.run_checks()
+    if json_out:
+        typer.echo(json.dumps([c.__dict__ for c in checks], indent=2))
+    else:
+        typer.echo(doctor.format_checks(checks))
+    if any(not c.ok and c.required for c in checks):
+        raise typer.Exit(1)
+
+
+def main(argv: Optional[List[str]] = None) -> None:
+    """Console entry point: user errors become one line and exit status 2."""
+    try:
+        app(args=argv, prog_name="lmboot", standalone_mode=True)
+    except LmbootError as e:
+        typer.echo(f"lmboot: error: {e}", err=True)
+        sys.exit(e.exit_code)
+    except KeyboardInterrupt:
+        typer.echo("lmboot: interrupted", err=True)
+        sys.exit(130)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,320 @@
+"""Reading, writing and normalising text corpora (see ../shared/FORMATS.md).
+
+Readers stream (constant memory), validate as they go and raise :class:`LmbootError` naming
+the file and line of the problem. Writers go through :func:`atomic_write`, so a failure or an
+interrupt never leaves a half-written output behind.
+
+>>> normalize("Set an ALARM, for 6:30!")
+'set an alarm for 6 30'
+>>> normalize("कल सुबह छह बजे का अलार्म लगाओ।")
+'कल सुबह छह बजे का अलार्म लगाओ'
+"""
+from __future__ import annotations
+
+import contextlib
+import logging
+import os
+import re
+import tempfile
+import unicodedata
+from dataclasses import dataclass
+from pathlib import Path
+from typing import IO, Iterable, Iterator
+
+from lmboot.errors import LmbootError
+
+log = logging.getLogger("lmboot")
+
+PathLike = str | os.PathLike
+
+
+# --------------------------------------------------------------------------------------
+# Normalisation
+# --------------------------------------------------------------------------------------
+# Zero-width (non-)joiners shape Indic and Arabic-script words: part of the word, not noise.
+_JOINERS = {"\u200c", "\u200d"}
+# Apostrophes kept inside words ("don't", "o'clock"), as pronunciation dictionaries spell them.
+_APOSTROPHES = {"'", "\u2019"}
+
+
+@dataclass(frozen=True)
+class Normalizer:
+    """Text normalisation for LM training and scoring, for any script.
+
+    - Unicode NFC, so that precomposed and decomposed forms (e.g. Devanagari nukta letters)
+      become the same string;
+    - lower-casing (a no-op for scripts without case, such as Devanagari);
+    - punctuation and symbols (Unicode categories P*, S*; the danda ``।`` and ``॥`` are
+      punctuation) become spaces, while letters, combining marks (matras, virama, nukta)
+      and digits stay; an apostrophe between two letters stays;
+    - digits kept, or dropped with ``digits="drop"``;
+    - whitespace collapsed.
+
+    >>> Normalizer(digits="drop")("wake me at 7 am")
+    'wake me at am'
+    """
+
+    lowercase: bool = True
+    digits: str = "keep"  # "keep" | "drop"
+
+    def __post_init__(self) -> None:
+        if self.digits not in ("keep", "drop"):
+            raise LmbootError(f"digits must be 'keep' or 'drop', not {self.digits!r}")
+
+    def __call__(self, text: str) -> str:
+        if not unicodedata.is_normalized("NFC", text):
+            text = unicodedata.normalize("NFC", text)
+        if self.lowercase:
+            text = text.lower()
+        text = text.translate(_TABLES[self.digits])
+        if "'" in text:
+            text = _STRAY_APOSTROPHE.sub(" ", text)
+        return " ".join(text.split())
+
+
+class _CharTable(dict):
+    """str.translate table filled on first sight of each character, from its Unicode category."""
+
+    def __init__(self, drop_digits: bool):
+        super().__init__()
+        self.drop_digits = drop_digits
+
+    def __missing__(self, code: int) -> str:
+        ch = chr(code)
+        cat = unicodedata.category(ch)
+        if cat[0] in "LM" or ch in _JOINERS:
+            out = ch  # letters and combining marks (matras, virama, nukta) are the word
+        elif cat[0] == "N":
+            out = " " if self.drop_digits and cat == "Nd" else ch
+        elif ch in _APOSTROPHES:
+            out = "'"  # kept only between letters, see _STRAY_APOSTROPHE
+        else:  # punctuation (danda included), symbols, separators, controls
+            out = " "
+        self[code] = out
+        return out
+
+
+_TABLES = {"keep": _CharTable(drop_digits=False), "drop": _CharTable(drop_digits=True)}
+# An apostrophe not between two letters ([^\W\d_] is "a letter" in Python's re).
+_STRAY_APOSTROPHE = re.compile(r"(?<![^\W\d_])'|'(?![^\W\d_])")
+
+
+_DEFAULT = Normalizer()
+
+
+def normalize(text: str, lowercase: bool = True, digits: str = "keep") -> str:
+    """Normalise one sentence with :class:`Normalizer` (see there)."""
+    if lowercase and digits == "keep":
+        return _DEFAULT(text)
+    return Normalizer(lowercase=lowercase, digits=digits)(text)
+
+
+# --------------------------------------------------------------------------------------
+# Reading
+# --------------------------------------------------------------------------------------
+def check_file(path: PathLike, what: str = "file") -> Path:
+    """Return ``path`` as a Path if it is a readable, non-empty regular file, else raise."""
+    p = Path(path)
+    if not p.exists():
+        raise LmbootError(f"{what} not found", path=p)
+    if p.is_dir():
+        raise LmbootError(f"{what} is a directory, expected a file", path=p)
+    if p.stat().st_size == 0:
+        raise LmbootError(f"{what} is empty", path=p)
+    return p
+
+
+def iter_raw_lines(path: PathLike, what: str = "file") -> Iterator[tuple[int, str]]:
+    """Yield ``(line_number, text)`` for every line (1-based, without the line end), empty ones too."""
+    p = check_file(path, what)
+    lineno = 0
+    try:
+        # Text mode decodes in C, chunk by chunk; only \n ends a line, as in the binary rescan.
+        with open(p, encoding="utf-8", newline="\n") as f:
+            for lineno, text in enumerate(f, 1):
+                if lineno == 1 and text.startswith("\ufeff"):
+                    text = text[1:]
+                yield lineno, text.rstrip("\r\n")
+    except UnicodeDecodeError:
+        _raise_bad_utf8(p)
+
+
+def _raise_bad_utf8(p: Path) -> None:
+    """Find the first undecodable line of ``p`` and name it."""
+    with open(p, "rb") as f:
+        for lineno, raw in enumerate(f, 1):
+            try:
+                raw.decode("utf-8")
+            except UnicodeDecodeError as e:
+                raise LmbootError(f"invalid UTF-8 at byte {e.start} of the line", path=p, line=lineno) from None
+    raise LmbootError("invalid UTF-8", path=p)
+
+
+class SkipCounter:
+    """Counts skipped empty lines and logs the count once, when the stream ends."""
+
+    def __init__(self, label: str):
+        self.label, self.n = label, 0
+
+    def report(self) -> None:
+        if self.n:
+            log.info("%s: skipped %d empty line(s)", self.label, self.n)
+
+
+def read_lines(path: PathLike, what: str = "file", with_lineno: bool = False) -> Iterator:
+    """Stream the non-empty lines of a monolingual UTF-8 corpus.
+
+    Empty (or whitespace-only) lines are skipped with a count in the log. A missing or empty
+    file, or a line that is not UTF-8, raises :class:`LmbootError` naming the file and line.
+    With ``with_lineno=True`` yields ``(line_number, text)``.
+    """
+    skipped = SkipCounter(str(path))
+    for lineno, text in iter_raw_lines(path, what):
+        if not text.strip():
+            skipped.n += 1
+            continue
+        yield (lineno, text) if with_lineno else text
+    skipped.report()
+
+
+def count_lines(path: PathLike) -> int:
+    """Number of lines of a file (a final line without ``\\n`` counts)."""
+    n, last = 0, b"\n"
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            n += block.count(b"\n")
+            last = block[-1:]
+    return n + (last != b"\n")
+
+
+def is_tsv(path: PathLike) -> bool:
+    return str(path).lower().endswith(".tsv")
+
+
+def read_bitext(src: PathLike, tgt: PathLike | None = None, with_lineno: bool = False) -> Iterator:
+    """Stream ``(source, target)`` pairs of a bitext.
+
+    Either two line-aligned files (``src``, ``tgt``) or, with ``tgt=None``, one TSV whose
+    every line has exactly two tab-separated columns. A pair with an empty side is skipped
+    (counted in the log). Sides with different line counts raise an error naming both files
+    and both counts.
+    """
+    skipped = SkipCounter(f"{src}" + (f" + {tgt}" if tgt else ""))
+    if tgt is None:
+        for lineno, text in iter_raw_lines(src, "bitext"):
+            if not text.strip():
+                skipped.n += 1
+                continue
+            cols = text.split("\t")
+            if len(cols) != 2:
+                raise LmbootError(f"expected 2 tab-separated columns (source<TAB>target), found {len(cols)}",
+                                  path=src, line=lineno)
+            s, t = cols
+            if not s.strip() or not t.strip():
+                skipped.n += 1
+                continue
+            yield (lineno, s, t) if with_lineno else (s, t)
+        skipped.report()
+        return
+    a, b = iter_raw_lines(src, "source side"), iter_raw_lines(tgt, "target side")
+    lineno = 0
+    while True:
+        x, y = next(a, None), next(b, None)
+        if x is None or y is None:
+            if x is None and y is None:
+                break
+            # Finish counting both sides for an error message that names both counts.
+            n_src = lineno + (x is not None) + sum(1 for _ in a)
+            n_tgt = lineno + (y is not None) + sum(1 for _ in b)
+            raise LmbootError(f"bitext sides differ in length: {src} has {n_src} lines, {tgt} has {n_tgt}")
+        lineno = x[0]
+        s, t = x[1], y[1]
+        if not s.strip() or not t.strip():
+            skipped.n += 1
+            continue
+        yield (lineno, s, t) if with_lineno else (s, t)
+    skipped.report()
+
+
+def check_bitext(src: PathLike, tgt: PathLike | None = None) -> int:
+    """Validate a whole bitext up front (UTF-8, columns, equal lengths); return the pair count."""
+    return sum(1 for _ in read_bitext(src, tgt))
+
+
+# --------------------------------------------------------------------------------------
+# Writing
+# --------------------------------------------------------------------------------------
+@contextlib.contextmanager
+def atomic_write(path: PathLike, mode: str = "w") -> Iterator[IO]:
+    """Open a temporary file beside ``path``; rename it onto ``path`` only on success.
+
+    On an exception (or Ctrl-C) the temporary file is removed and ``path`` is untouched.
+    """
+    p = Path(path)
+    p.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{p.name}.", suffix=".tmp", dir=p.parent)
+    try:
+        if "b" in mode:
+            f = os.fdopen(fd, mode)
+        else:
+            f = os.fdopen(fd, mode, encoding="utf-8", newline="\n")
+        with f:
+            yield f
+        os.replace(tmp, p)
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(tmp)
+        raise
+
+
+@contextlib.contextmanager
+def atomic_path(path: PathLike) -> Iterator[Path]:
+    """Yield a temporary path beside ``path`` for an external tool to write; rename on success."""
+    p = Path(path)
+    p.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{p.name}.", suffix=".tmp", dir=p.parent)
+    os.close(fd)
+    try:
+        yield Path(tmp)
+        os.replace(tmp, p)
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(tmp)
+        raise
+
+
+def write_lines(path: PathLike, lines: Iterable[str]) -> int:
+    """Write one sentence per line, atomically; return the number written."""
+    n = 0
+    with atomic_write(path) as f:
+        for line in lines:
+            f.write(line.replace("\n", " ") + "\n")
+            n += 1
+    return n
+
+
+def write_bitext(pairs: Iterable[tuple[str, str]], src: PathLike, tgt: PathLike | None = None) -> int:
+    """Write pairs as two aligned files, or as one TSV when ``tgt`` is None. Atomic."""
+    n = 0
+    if tgt is None:
+        with atomic_write(src) as f:
+            for s, t in pairs:
+                f.write(f"{_one_line(s)}\t{_one_line(t)}\n")
+                n += 1
+        return n
+    with atomic_write(src) as fs, atomic_write(tgt) as ft:
+        for s, t in pairs:
+            fs.write(_one_line(s) + "\n")
+            ft.write(_one_line(t) + "\n")
+            n += 1
+    return n
+
+
+def _one_line(text: str) -> str:
+    return text.replace("\t", " ").replace("\n", " ")
+
+
+def normalize_file(src: PathLike, dst: PathLike, normalizer: Normalizer | None = None) -> int:
+    """Write the normalised non-empty lines of ``src`` to ``dst``; return how many."""
+    norm = normalizer or _DEFAULT
+    return write_lines(dst, (t for t in (norm(x) for x in read_lines(src)) if t))

@@ -1,0 +1,31 @@
+"""The one error type users see.
+
+Every problem caused by the user's input (a missing file, a bad line, a bitext whose sides
+differ) is raised as :class:`LmbootError`; the CLI prints it as one line and exits with
+status 2, without a traceback.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+
+class LmbootError(Exception):
+    """A user-facing error: one line, naming the file (and line) and what is wrong.
+
+    >>> str(LmbootError("invalid UTF-8", path="seed.hi", line=3))
+    'seed.hi:3: invalid UTF-8'
+    """
+
+    exit_code = 2
+
+    def __init__(self, message: str, path: str | Path | None = None, line: int | None = None):
+        self.message = message
+        self.path = None if path is None else str(path)
+        self.line = line
+        super().__init__(self.__str__())
+
+    def __str__(self) -> str:
+        where = ""
+        if self.path is not None:
+            where = f"{self.path}:{self.line}: " if self.line is not None else f"{self.path}: "
+        return where + self.message.replace("\n", " ")

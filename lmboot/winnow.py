@@ -1,0 +1,150 @@
+"""Winnowing: drop sentences the seed LM finds too improbable.
+
+Machine translations that the in-domain seed LM finds very unlikely are usually broken or
+off-domain; the method keeps those whose seed-LM perplexity is below a threshold. The
+threshold is given directly, or as a percentile of the seed LM's perplexities on an
+in-domain dev set ("keep what looks no worse than the 90th percentile of real in-domain
+text").
+
+Scoring streams (:func:`score`), a separate step decides (:func:`winnow`), so a 10M-line
+input runs in bounded memory: only one float per sentence is kept, for the quantiles.
+
+>>> res = winnow("translations.hi", "seed.bin", "out/", percentile=90, dev="dev.hi")  # doctest: +SKIP
+>>> res.kept, res.threshold                                                       # doctest: +SKIP
+"""
+from __future__ import annotations
+
+import logging
+from array import array
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Iterator
+
+import numpy as np
+
+from lmboot import lm as lm_mod
+from lmboot.corpus import Normalizer, atomic_path, atomic_write, read_lines
+from lmboot.errors import LmbootError
+
+log = logging.getLogger("lmboot")
+
+QUANTILES = (0.0, 0.1, 0.25, 0.5, 0.75, 0.9, 0.99, 1.0)
+
+
+def score(model, path: str | Path, normalizer: Normalizer | None = None) -> Iterator[tuple[str, str, float]]:
+    """Stream ``(original line, normalised line, perplexity)`` for each non-empty line."""
+    norm = normalizer or Normalizer()
+    for line in read_lines(path, "text to winnow"):
+        s = norm(line)
+        if s:
+            yield line, s, lm_mod.sentence_perplexity(model, s)
+
+
+def dev_threshold(model, dev: str | Path, percentile: float, normalizer: Normalizer | None = None) -> float:
+    """The ``percentile``-th percentile of the model's sentence perplexities on ``dev``."""
+    if not 0 < percentile <= 100:
+        raise LmbootError(f"percentile must be in (0, 100], not {percentile}")
+    ppls = [p for _, _, p in score(model, dev, normalizer)]
+    if not ppls:
+        raise LmbootError("no sentence to set the threshold from", path=dev)
+    return float(np.percentile(np.asarray(ppls), percentile))
+
+
+@dataclass
+class WinnowResult:
+    input: str
+    threshold: float
+    threshold_from: str
+    total: int
+    kept: int
+    dropped: int
+    quantiles: dict = field(default_factory=dict)
+    kept_path: str = ""
+    dropped_path: str = ""
+
+    def to_json(self) -> dict:
+        return asdict(self)
+
+
+def winnow(text: str | Path, model_path: str | Path, out_dir: str | Path, threshold: float | None = None,
+           percentile: float | None = None, dev: str | Path | None = None,
+           normalizer: Normalizer | None = None, write_normalized: bool = False,
+           progress: bool = False) -> WinnowResult:
+    """Split ``text`` into ``kept.txt`` and ``dropped.txt`` under ``out_dir`` by seed-LM perplexity.
+
+    Exactly one of ``threshold`` (a perplexity) or ``percentile`` (with ``dev``) is given.
+    A sentence is kept when its perplexity is <= the threshold. Output lines are the input
+    lines as they were (``write_normalized=True`` writes the normalised text instead).
+    ``summary.json`` records the counts, threshold and perplexity quantiles; the dropped
+    file carries each sentence's perplexity so a user can see why.
+    """
+    if (threshold is None) == (percentile is None):
+        raise LmbootError("give exactly one of --threshold or --percentile")
+    if percentile is not None and dev is None:
+        raise LmbootError("--percentile needs --dev (in-domain text the percentile is taken on)")
+    model = lm_mod.load(model_path)
+    if percentile is not None:
+        threshold = dev_threshold(model, dev, percentile, normalizer)
+        source = f"p{percentile:g} of seed-LM perplexity on {dev}"
+    else:
+        if threshold <= 0:
+            raise LmbootError(f"threshold must be a positive perplexity, not {threshold}")
+        source = "given"
+    out_dir = Path(out_dir)
+    kept_p, dropped_p, scores_p = out_dir / "kept.txt", out_dir / "dropped.tsv", out_dir / "scores.f32"
+    ppls = array("f")
+    kept = dropped = 0
+    bar = None
+    if progress:
+        from tqdm import tqdm
+
+        bar = tqdm(unit=" sent", desc="winnow", mininterval=0.5)
+    with atomic_write(kept_p) as fk, atomic_write(dropped_p) as fd:
+        for line, s, ppl in score(model, text, normalizer):
+            ppls.append(ppl)
+            out = s if write_normalized else line
+            if ppl <= threshold:
+                fk.write(out + "\n")
+                kept += 1
+            else:
+                fd.write(f"{ppl:.2f}\t{out}\n")
+                dropped += 1
+            if bar is not None:
+                bar.update()
+    if bar is not None:
+        bar.close()
+    total = kept + dropped
+    if total == 0:
+        raise LmbootError("no sentence to winnow after normalisation", path=text)
+    with atomic_write(scores_p, "wb") as f:
+        ppls.tofile(f)
+    arr = np.frombuffer(ppls, dtype=np.float32)
+    res = WinnowResult(
+        input=str(text), threshold=float(threshold), threshold_from=source, total=total, kept=kept,
+        dropped=dropped, quantiles={f"p{int(q * 100)}": float(np.quantile(arr, q)) for q in QUANTILES},
+        kept_path=str(kept_p), dropped_path=str(dropped_p))
+    lm_mod.write_json(out_dir / "summary.json", res.to_json())
+    log.info("winnow: kept %d of %d (%.1f%%), threshold %.2f (%s)", kept, total, 100 * kept / total,
+             threshold, source)
+    return res
+
+
+def plot_histogram(scores_path: str | Path, threshold: float, png: str | Path) -> Path:
+    """Histogram of log10 sentence perplexities with the cut marked (matplotlib, headless)."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    arr = np.fromfile(scores_path, dtype=np.float32)
+    fig, ax = plt.subplots(figsize=(6, 3.5))
+    ax.hist(np.log10(np.maximum(arr, 1.0)), bins=50, color="#4c72b0")
+    ax.axvline(np.log10(threshold), color="#c44e52", linestyle="--", label=f"threshold {threshold:.1f}")
+    ax.set_xlabel("log10 seed-LM perplexity")
+    ax.set_ylabel("sentences")
+    ax.legend()
+    fig.tight_layout()
+    with atomic_path(png) as tmp:
+        fig.savefig(tmp, format="png", dpi=100)
+    plt.close(fig)
+    return Path(png)

@@ -1,0 +1,52 @@
+"""The command line as a user meets it: help, one-line errors with exit 2, doctor."""
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import pytest
+
+from conftest import ROOT
+
+
+def run(*args, cwd=None):
+    return subprocess.run([sys.executable, *args], capture_output=True, text=True, cwd=cwd or ROOT)
+
+
+def test_checkout_launcher_help():
+    p = run("cli.py", "--help")
+    assert p.returncode == 0
+    for cmd in ("lm", "winnow", "doctor"):
+        assert cmd in p.stdout
+
+
+@pytest.mark.parametrize("argv, needle", [
+    (["lm", "train", "missing file.txt", "--out", "x.arpa"], "missing file.txt: LM training text not found"),
+    (["lm", "eval", "missing.txt", "--lm", "nolm.arpa"], "nolm.arpa: language model not found"),
+    (["winnow", "t.txt", "--lm", "nolm.arpa", "--out", "o"], "exactly one of --threshold or --percentile"),
+])
+def test_user_errors_are_one_line_exit_2(argv, needle, tmp_path):
+    p = run(str(ROOT / "cli.py"), *argv, cwd=tmp_path)
+    assert p.returncode == 2, p.stderr
+    lines = [line for line in p.stderr.splitlines() if not line.startswith("[lmboot]")]
+    assert len(lines) == 1 and needle in lines[0], p.stderr
+    assert "Traceback" not in p.stderr
+    assert not (tmp_path / "x.arpa").exists()
+
+
+def test_invalid_utf8_via_cli(tmp_path):
+    bad = tmp_path / "bad.txt"
+    bad.write_bytes(b"ok\n\xff\xfe\n")
+    p = run(str(ROOT / "cli.py"), "lm", "train", str(bad), "--out", str(tmp_path / "m.arpa"))
+    assert p.returncode == 2 and f"{bad}:2: invalid UTF-8" in p.stderr
+    assert not (tmp_path / "m.arpa").exists()
+
+
+def test_doctor_lists_every_part():
+    p = run("-m", "lmboot", "doctor", "--json")
+    import json
+
+    names = {c["name"] for c in json.loads(p.stdout)}
+    for want in ("kenlm:lmplz", "kenlm:interpolate", "kenlm (python module)", "fairseq2", "torch",
+                 "libsndfile", "espeak-ng", "pocketsphinx"):
+        assert want in names

@@ -1,0 +1,134 @@
+"""Corpus I/O: per-script normalisation, validation errors, atomic writes."""
+from __future__ import annotations
+
+import unicodedata
+
+import pytest
+
+from lmboot.corpus import (Normalizer, atomic_write, check_bitext, count_lines, normalize, read_bitext,
+                           read_lines, write_bitext, write_lines)
+from lmboot.errors import LmbootError
+
+
+# --- normalisation -----------------------------------------------------------------
+@pytest.mark.parametrize("raw, want", [
+    ("Set an ALARM, for 6:30!", "set an alarm for 6 30"),
+    ("  Wake   me\tup  ", "wake me up"),
+    ("Don't play \"Hello\" -- please.", "don't play hello please"),
+    ("call mom @ 5pm #urgent", "call mom 5pm urgent"),
+])
+def test_normalize_english(raw, want):
+    assert normalize(raw) == want
+
+
+def test_normalize_hindi_keeps_matras_virama_nukta_and_drops_danda():
+    # matras (ा ि ु), virama (्), nukta letters (फ़ ज़), anusvara (ं): all stay; danda goes.
+    raw = "क्या आज ज़रा फ़ोन करोगे? मुझे दवाई लेनी है।"
+    assert normalize(raw) == "क्या आज ज़रा फ़ोन करोगे मुझे दवाई लेनी है"
+    assert normalize("नमस्ते॥ ठीक है।।") == "नमस्ते ठीक है"
+
+
+def test_normalize_nfc_unifies_nukta_forms():
+    precomposed = "\u095e"  # फ़ as one code point (a composition exclusion: NFC decomposes it)
+    decomposed = "\u092b\u093c"  # फ + nukta
+    a, b = normalize(precomposed + "ोन"), normalize(decomposed + "ोन")
+    assert a == b == unicodedata.normalize("NFC", decomposed + "ोन")
+
+
+def test_normalize_mixed_latin_devanagari():
+    assert normalize("Arijit Singh के गाने PLAY करो, volume 10 पर!") == "arijit singh के गाने play करो volume 10 पर"
+
+
+def test_normalize_digits_option_and_devanagari_digits():
+    assert normalize("अलार्म ६:३० बजे") == "अलार्म ६ ३० बजे"
+    assert Normalizer(digits="drop")("अलार्म ६:३० बजे at 7") == "अलार्म बजे at"
+    assert Normalizer(lowercase=False)("Call Mom") == "Call Mom"
+    with pytest.raises(LmbootError):
+        Normalizer(digits="spell")
+
+
+def test_normalize_keeps_zero_width_joiners():
+    assert normalize("क्\u200dष") == "क्\u200dष"
+
+
+# --- reading and validation -----------------------------------------------------------
+def test_read_lines_skips_empty_lines_and_logs_count(make_text, caplog):
+    p = make_text("a.txt", ["one", "", "  ", "two"])
+    with caplog.at_level("INFO", logger="lmboot"):
+        assert list(read_lines(p)) == ["one", "two"]
+    assert "skipped 2 empty line" in caplog.text
+
+
+def test_missing_and_empty_files(tmp_path):
+    with pytest.raises(LmbootError, match="not found") as e:
+        list(read_lines(tmp_path / "nope.txt"))
+    assert "nope.txt" in str(e.value)
+    (tmp_path / "empty.txt").write_bytes(b"")
+    with pytest.raises(LmbootError, match="empty"):
+        list(read_lines(tmp_path / "empty.txt"))
+
+
+def test_invalid_utf8_names_file_and_line(tmp_path):
+    p = tmp_path / "bad file.txt"
+    p.write_bytes("ठीक\n".encode() + b"ok\n" + b"caf\xe9\n")
+    with pytest.raises(LmbootError) as e:
+        list(read_lines(p))
+    assert str(e.value).startswith(f"{p}:3: invalid UTF-8")
+
+
+def test_bitext_two_files_and_tsv(make_text, tmp_path):
+    s = make_text("x.en", ["hello", "", "bye"])
+    t = make_text("x.hi", ["नमस्ते", "खाली", "अलविदा"])
+    assert list(read_bitext(s, t)) == [("hello", "नमस्ते"), ("bye", "अलविदा")]
+    tsv = make_text("x.tsv", ["hello\tनमस्ते", "bye\tअलविदा"])
+    assert list(read_bitext(tsv)) == [("hello", "नमस्ते"), ("bye", "अलविदा")]
+
+
+def test_bitext_mismatch_names_both_files_and_counts(make_text):
+    s = make_text("a.en", ["1", "2", "3"])
+    t = make_text("a.hi", ["1", "2"])
+    with pytest.raises(LmbootError) as e:
+        check_bitext(s, t)
+    msg = str(e.value)
+    assert str(s) in msg and str(t) in msg and "3 lines" in msg and "has 2" in msg
+
+
+def test_tsv_wrong_column_count_names_line(make_text):
+    tsv = make_text("b.tsv", ["a\tb", "only one column"])
+    with pytest.raises(LmbootError, match=r"b\.tsv:2: expected 2 tab-separated columns"):
+        check_bitext(tsv)
+
+
+# --- writing ------------------------------------------------------------------------
+def test_atomic_write_leaves_nothing_on_failure(tmp_path):
+    out = tmp_path / "out.txt"
+    with pytest.raises(RuntimeError):
+        with atomic_write(out) as f:
+            f.write("partial\n")
+            raise RuntimeError("boom")
+    assert not out.exists()
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_atomic_write_keeps_old_file_until_success(tmp_path):
+    out = tmp_path / "out.txt"
+    write_lines(out, ["old"])
+    with pytest.raises(KeyboardInterrupt):
+        write_lines(out, _interrupting(["new1", "new2"]))
+    assert out.read_text() == "old\n"
+    assert [p.name for p in tmp_path.iterdir()] == ["out.txt"]
+
+
+def _interrupting(items):
+    yield from items
+    raise KeyboardInterrupt
+
+
+def test_write_bitext_round_trip_with_spaces_in_path(tmp_path):
+    d = tmp_path / "dir with spaces"
+    pairs = [("set alarm", "अलार्म लगाओ"), ("tab\there", "टैब")]
+    write_bitext(pairs, d / "x.en", d / "x.hi")
+    assert list(read_bitext(d / "x.en", d / "x.hi")) == [("set alarm", "अलार्म लगाओ"), ("tab here", "टैब")]
+    write_bitext(pairs, d / "x.tsv")
+    assert count_lines(d / "x.tsv") == 2
+    assert list(read_bitext(d / "x.tsv"))[0] == ("set alarm", "अलार्म लगाओ")
