@@ -260,7 +260,7 @@ def atomic_write(path: PathLike, mode: str = "w") -> Iterator[IO]:
             f = os.fdopen(fd, mode, encoding="utf-8", newline="\n")
         with f:
             yield f
-        os.replace(tmp, p)
+        _publish(tmp, p)
     except BaseException:
         with contextlib.suppress(FileNotFoundError):
             os.unlink(tmp)
@@ -276,11 +276,27 @@ def atomic_path(path: PathLike) -> Iterator[Path]:
     os.close(fd)
     try:
         yield Path(tmp)
-        os.replace(tmp, p)
+        _publish(tmp, p)
     except BaseException:
         with contextlib.suppress(FileNotFoundError):
             os.unlink(tmp)
         raise
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
+_UMASK = _umask()
+
+
+def _publish(tmp: str, dest: Path) -> None:
+    """Give the finished temporary file normal permissions (mkstemp makes it 0600), then rename."""
+    if os.path.isfile(tmp):
+        os.chmod(tmp, 0o666 & ~_UMASK)
+    os.replace(tmp, dest)
 
 
 def write_lines(path: PathLike, lines: Iterable[str]) -> int:

@@ -138,7 +138,10 @@ def load(path: str | Path):
 
     p = check_file(path, "language model")
     try:
-        return kenlm.Model(str(p))
+        config = kenlm.Config()
+        config.show_progress = False  # KenLM's progress bar and "build a binary" hint on stderr
+        config.arpa_complain = kenlm.ARPALoadComplain.NONE
+        return kenlm.Model(str(p), config)
     except (OSError, RuntimeError, ValueError) as e:
         first = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
         raise LmbootError(f"not a readable ARPA or KenLM binary model ({first})", path=p) from None

@@ -132,3 +132,13 @@ def test_write_bitext_round_trip_with_spaces_in_path(tmp_path):
     write_bitext(pairs, d / "x.tsv")
     assert count_lines(d / "x.tsv") == 2
     assert list(read_bitext(d / "x.tsv"))[0] == ("set alarm", "अलार्म लगाओ")
+
+
+def test_outputs_get_normal_permissions(tmp_path):
+    import os
+    import stat
+
+    out = write_lines(tmp_path / "o.txt", ["x"]) and tmp_path / "o.txt"
+    umask = os.umask(0)
+    os.umask(umask)
+    assert stat.S_IMODE(out.stat().st_mode) == 0o666 & ~umask

@@ -1,0 +1,167 @@
+"""`lmboot run` end to end on the toy corpora: smoke test, skip on re-run, kill -9 and resume.
+
+One uninterrupted run (module fixture) is the reference; a second run is killed with SIGKILL
+in the middle of NMT training and again in the middle of the final LM build, then re-run to
+completion: its final LM must be byte-identical to the reference (resume + determinism).
+"""
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from conftest import ROOT, TOY
+
+pytestmark = [pytest.mark.slow, pytest.mark.usefixtures("kenlm_ready")]
+
+CONFIG = """
+[run]
+dir = "{run_dir}"
+seed = 7
+src_lang = "eng_Latn"
+tgt_lang = "hin_Deva"
+threads = 1
+
+[data]
+seed = "{toy}/seed.hi"
+dev = "{toy}/dev.hi"
+test = "{toy}/test.hi"
+source = "{toy}/source.en"
+source_ref = "{toy}/source.ref.hi"
+general_src = "{toy}/general.en"
+general_tgt = "{toy}/general.hi"
+
+[select]
+keep_fraction = 0.5
+
+[nmt]
+preset = "tiny"
+vocab_size = 800
+max_steps = 120
+valid_every = 40
+dev_pairs = 50
+
+[self_train]
+max_sentences = 150
+steps = 30
+
+[eval]
+target_wer = 0.25
+"""
+
+
+def write_config(tmp: Path, run_dir: Path) -> Path:
+    cfg = tmp / "run config.toml"  # a space in the path, on purpose
+    cfg.write_text(CONFIG.format(run_dir=run_dir, toy=TOY), encoding="utf-8")
+    return cfg
+
+
+def sha(path: Path) -> str:
+    import hashlib
+
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+@pytest.fixture(scope="module")
+def reference(tmp_path_factory):
+    from lmboot import pipeline
+
+    tmp = tmp_path_factory.mktemp("ref")
+    cfg = write_config(tmp, tmp / "run")
+    t0 = time.time()
+    res = pipeline.run(cfg)
+    return res, cfg, time.time() - t0
+
+
+def test_smoke_every_stage_output_and_manifest(reference):
+    from lmboot import lm
+
+    res, _, seconds = reference
+    manifest = json.loads(res.manifest.read_text())
+    steps = manifest["steps"]
+    stages = {e["stage"] for e in steps.values()}
+    assert stages == {"seed-lm", "select", "spm", "nmt", "self-train", "translate", "rescore", "winnow", "lm", "eval"}
+    for name, e in steps.items():
+        assert e["status"] == "done", name
+        assert e["start"] <= e["end"] and "fingerprint" in e and "params" in e, name
+        assert e["outputs"], name
+        for rec in e["outputs"].values():
+            assert Path(rec["path"]).exists(), (name, rec)
+        for rec in e["inputs"].values():
+            assert len(rec["sha256"]) == 64 and rec["size"] > 0
+    # The final LM loads and beats the seed-only LM on in-domain dev text (common vocabulary).
+    ev = lm.evaluate([steps["seed_lm"]["outputs"]["binary"]["path"], str(res.final_lm)], TOY / "dev.hi")
+    seed_ppl, final_ppl = (m.ppl_common for m in ev.models)
+    assert final_ppl < seed_ppl
+    report = res.report.read_text()
+    assert "| seed |" in report and "| pipeline |" in report and "simulated" in report
+    assert (res.run_dir / "systems.png").read_bytes()[:4] == b"\x89PNG"
+    print(f"toy pipeline: {seconds:.0f} s, dev ppl seed {seed_ppl:.2f} -> final {final_ppl:.2f}")
+
+
+def test_rerun_skips_every_step(reference, caplog):
+    from lmboot import pipeline
+
+    res, cfg, _ = reference
+    before = json.loads(res.manifest.read_text())
+    with caplog.at_level("INFO", logger="lmboot"):
+        again = pipeline.run(cfg)
+    after = json.loads(again.manifest.read_text())
+    assert caplog.text.count("unchanged, skipped") == len(before["steps"])
+    assert {k: v["end"] for k, v in before["steps"].items()} == {k: v["end"] for k, v in after["steps"].items()}
+
+
+def _start(cfg: Path) -> subprocess.Popen:
+    env = {**os.environ, "OMP_NUM_THREADS": "1"}
+    return subprocess.Popen([sys.executable, "-m", "lmboot", "-q", "run", str(cfg)], cwd=ROOT, env=env,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+
+
+def _kill_when(proc: subprocess.Popen, ready, timeout: float = 600) -> None:
+    t0 = time.time()
+    while not ready():
+        assert proc.poll() is None, proc.stderr.read().decode()
+        assert time.time() - t0 < timeout, "stage never reached"
+        time.sleep(0.2)
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.wait()
+
+
+def _running(run_dir: Path, prefix: str) -> bool:
+    try:
+        steps = json.loads((run_dir / "manifest.json").read_text())["steps"]
+    except (FileNotFoundError, json.JSONDecodeError):
+        return False
+    return any(k.startswith(prefix) and v["status"] == "running" for k, v in steps.items())
+
+
+def test_kill_9_and_resume_gives_the_same_final_lm(reference, tmp_path):
+    ref_res, _, _ = reference
+    run_dir = tmp_path / "run"
+    cfg = write_config(tmp_path, run_dir)
+    ckpt = run_dir / "nmt.sel" / "model" / "checkpoints" / "last.pt"
+    # 1) kill -9 in the middle of NMT training, once a checkpoint exists
+    _kill_when(_start(cfg), lambda: _running(run_dir, "nmt.") and ckpt.exists())
+    # 2) re-run: NMT resumes; kill -9 again while the final LM is being built
+    _kill_when(_start(cfg), lambda: _running(run_dir, "lm."))
+    assert not (run_dir / "final.bin").exists()
+    # 3) re-run to completion
+    p = _start(cfg)
+    _, err = p.communicate(timeout=900)
+    assert p.returncode == 0, err.decode()
+    assert sha(run_dir / "final.bin") == sha(ref_res.final_lm)
+    steps = json.loads((run_dir / "manifest.json").read_text())["steps"]
+    assert all(e["status"] == "done" for e in steps.values())
+
+
+def test_bad_config_is_one_line_error(tmp_path):
+    cfg = tmp_path / "bad.toml"
+    cfg.write_text('[data]\nseed = "nope.hi"\n[nmt]\nbogus = 1\n')
+    p = subprocess.run([sys.executable, "-m", "lmboot", "run", str(cfg)], capture_output=True, text=True, cwd=ROOT)
+    assert p.returncode == 2 and "unknown config key [nmt] bogus" in p.stderr and "Traceback" not in p.stderr
