@@ -14,7 +14,6 @@ from __future__ import annotations
 import contextlib
 import logging
 import os
-import re
 import tempfile
 import unicodedata
 from dataclasses import dataclass
@@ -68,7 +67,7 @@ class Normalizer:
             text = text.lower()
         text = text.translate(_TABLES[self.digits])
         if "'" in text:
-            text = _STRAY_APOSTROPHE.sub(" ", text)
+            text = _keep_inner_apostrophes(text)
         return " ".join(text.split())
 
 
@@ -87,7 +86,7 @@ class _CharTable(dict):
         elif cat[0] == "N":
             out = " " if self.drop_digits and cat == "Nd" else ch
         elif ch in _APOSTROPHES:
-            out = "'"  # kept only between letters, see _STRAY_APOSTROPHE
+            out = "'"  # kept only between letters, see _keep_inner_apostrophes
         else:  # punctuation (danda included), symbols, separators, controls
             out = " "
         self[code] = out
@@ -95,8 +94,16 @@ class _CharTable(dict):
 
 
 _TABLES = {"keep": _CharTable(drop_digits=False), "drop": _CharTable(drop_digits=True)}
-# An apostrophe not between two letters ([^\W\d_] is "a letter" in Python's re).
-_STRAY_APOSTROPHE = re.compile(r"(?<![^\W\d_])'|'(?![^\W\d_])")
+
+
+def _keep_inner_apostrophes(text: str) -> str:
+    """An apostrophe stays only between two letters ("don't"); elsewhere it becomes a space."""
+    chars = list(text)
+    last = len(chars) - 1
+    for i, ch in enumerate(chars):
+        if ch == "'" and not (0 < i < last and chars[i - 1].isalpha() and chars[i + 1].isalpha()):
+            chars[i] = " "
+    return "".join(chars)
 
 
 _DEFAULT = Normalizer()
