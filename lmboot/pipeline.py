@@ -58,7 +58,7 @@ DEFAULTS: dict[str, Any] = {
             "dev_pairs": 100, "patience": None},
     "self_train": {"rounds": 1, "max_sentences": 500, "steps": 150, "mix_ratio": 1.0},
     "translate": {"beam": 5, "nbest": 5},
-    "rescore": {"lm_weight": 1.0, "length_penalty": 0.0, "norm_exponent": 1.0},
+    "rescore": {"tune": True, "lm_weight": 0.3, "length_penalty": 0.0, "norm_exponent": 0.0},
     "winnow": {"percentile": 95},
     "lm": {"order": 3, "method": "linear"},
     "eval": {"simulate": True, "target_wer": 0.25, "nbest": 10, "oov_penalty": -7.0},
@@ -116,7 +116,14 @@ def sha256(path: str | Path) -> str:
 
 
 def _file_record(path: str | Path) -> dict:
+    """Path, size and sha256 of a file; of a directory (a model), over its files' names and hashes."""
     p = Path(path)
+    if p.is_dir():
+        files = sorted(f for f in p.rglob("*") if f.is_file())
+        h = hashlib.sha256()
+        for f in files:
+            h.update(f"{f.relative_to(p)}\0{sha256(f)}\n".encode())
+        return {"path": str(p), "size": sum(f.stat().st_size for f in files), "sha256": h.hexdigest()}
     return {"path": str(p), "size": p.stat().st_size, "sha256": sha256(p)}
 
 
@@ -178,7 +185,7 @@ def _run_steps(steps: list[Step], run_dir: Path, manifest: Manifest, force_from:
             log.info("stop before %s (--until %s)", step.name, until)
             break
         inputs = {k: _resolve(v, results) for k, v in step.inputs.items()}
-        in_records = {k: _file_record(v) for k, v in inputs.items() if v is not None and Path(v).is_file()}
+        in_records = {k: _file_record(v) for k, v in inputs.items() if v is not None and Path(v).exists()}
         fp = manifest.fingerprint(step, in_records)
         prior = None if forcing else manifest.done(step, fp)
         if prior is not None:
@@ -195,7 +202,7 @@ def _run_steps(steps: list[Step], run_dir: Path, manifest: Manifest, force_from:
         manifest.save()
         outputs, metrics = step.fn(out_dir, inputs, step.params)
         end = time.time()
-        out_records = {k: (_file_record(v) if Path(v).is_file() else {"path": str(v)}) for k, v in outputs.items()}
+        out_records = {k: _file_record(v) for k, v in outputs.items() if v is not None}
         manifest.data["steps"][step.name].update(status="done", end=_stamp(end), seconds=round(end - start, 2),
                                                  outputs=out_records, metrics=metrics)
         manifest.save()
@@ -271,7 +278,8 @@ def _nmt(out: Path, i: dict, p: dict):
     best = r.best or {}
     return {"model": out / "model"}, {"steps": r.steps, "stopped": r.stopped, "seconds": round(r.seconds, 1),
                                       "target_tokens_per_s": round(r.target_tokens_per_s, 1),
-                                      **{f"dev_{k}": v for k, v in best.items() if isinstance(v, (int, float))}}
+                                      **{k if k.startswith("dev_") else f"dev_{k}": v for k, v in best.items()
+                                         if isinstance(v, (int, float))}}
 
 
 def _self_train(out: Path, i: dict, p: dict):
@@ -296,12 +304,24 @@ def _translate(out: Path, i: dict, p: dict):
 
 
 def _rescore(out: Path, i: dict, p: dict):
-    from lmboot import rescore
+    """Rescore with the seed LM; with ``tune``, λ and μ are first tuned (chrF) on n-best
+    translations of the NMT dev split, whose references are known (source_ref never is used)."""
+    from lmboot import nmt, rescore
 
     w = rescore.Weights(lm_weight=p["lm_weight"], length_penalty=p["length_penalty"],
                         norm_exponent=p["norm_exponent"])
+    m: dict[str, Any] = {}
+    if p["tune"]:
+        nmt.translate(i["model"], i["dev_src"], out / "dev.nbest.jsonl", ref_path=i["dev_tgt"],
+                      beam=p["beam"], nbest=p["nbest"], threads=p["threads"])
+        scorer = rescore.LMScorer(i["lm"])
+        t = rescore.tune(list(rescore.read_nbest(out / "dev.nbest.jsonl")), scorer, metric="chrf",
+                         norm_exponents=(p["norm_exponent"],))
+        w = t.weights
+        m.update(tuned_on="nmt dev split", dev_chrf_before=round(t.before, 2), dev_chrf_after=round(t.after, 2))
     r = rescore.rescore_file(i["nbest"], i["lm"], out / "rescored.jsonl", out / "best.txt", weights=w)
-    m = {"entries": r.entries, "changed": r.changed, "hyps_per_s": round(r.hyps_per_second)}
+    m.update(lm_weight=w.lm_weight, length_penalty=w.length_penalty, norm_exponent=w.norm_exponent,
+             entries=r.entries, changed=r.changed, hyps_per_s=round(r.hyps_per_second))
     if i.get("ref"):
         m.update(_mt_scores(out / "best.txt", i["ref"]))
     return {"nbest": r.out_jsonl, "top1": r.out_txt}, m
@@ -446,8 +466,9 @@ def plan(cfg: dict, systems: list[str]) -> tuple[list[Step], dict[str, str]]:
         if f["rescore"]:
             chain += "+rs"
             rs = add(Step(f"rescore.{chain}", "rescore", _rescore,
-                          {"nbest": f"@{tr}:nbest", "lm": "@seed_lm:binary", "ref": d.get("source_ref")},
-                          dict(cfg["rescore"])))
+                          {"nbest": f"@{tr}:nbest", "lm": "@seed_lm:binary", "ref": d.get("source_ref"),
+                           "model": model_ref, "dev_src": bitext["dev_src"], "dev_tgt": bitext["dev_tgt"]},
+                          {**cfg["rescore"], **cfg["translate"], "threads": run["threads"]}))
             text = f"@{rs}:top1"
         if f["winnow"]:
             chain += "+wn"

@@ -70,9 +70,11 @@ if run 6; then say 6 "n-best translation of the in-domain source text"
     --txt "$exp/top1.$tgt" --beam "$beam" --nbest "$nbest" "${ref[@]}"
 fi
 
-if run 7; then say 7 "rescore the n-best lists with the seed LM"
-  lmboot rescore "$exp/nbest.jsonl" --lm "$exp/seed.bin" --out-jsonl "$exp/rescored.jsonl" \
-    --out-txt "$exp/rescored.$tgt" --lm-weight 1.0 --norm-exponent 1.0
+if run 7; then say 7 "rescore the n-best lists with the seed LM, weights tuned (chrF) on the NMT dev pairs"
+  lmboot nmt translate "$exp/dev.$src" --model "$exp/selftrain/model" --out "$exp/dev.nbest.jsonl" \
+    --ref "$exp/dev.$tgt" --beam "$beam" --nbest "$nbest"
+  lmboot rescore "$exp/nbest.jsonl" --lm "$exp/seed.bin" --tune-on "$exp/dev.nbest.jsonl" --metric chrf \
+    --save-weights "$exp/rescore.weights.json" --out-jsonl "$exp/rescored.jsonl" --out-txt "$exp/rescored.$tgt"
 fi
 
 if run 8; then say 8 "winnow: drop translations the seed LM finds too improbable"
