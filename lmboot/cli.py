@@ -101,6 +101,39 @@ def lm_eval(
 
 
 # >>> lm build (lmboot/mix.py)
+@lm_app.command("build")
+def lm_build(
+    texts: List[str] = typer.Option(..., "--text", "-t",
+                                    help="A text source as NAME=PATH (or PATH, named by its stem); repeat."),
+    dev: Path = typer.Option(..., "--dev", help="In-domain dev text to tune the interpolation weights on."),
+    out: Path = typer.Option(..., "--out", "-o", help="Output ARPA file (the interpolated LM)."),
+    binary: Optional[Path] = typer.Option(None, "--binary", help="Also write a KenLM binary here."),
+    method: str = typer.Option("linear", "--method", "-m",
+                               help="linear (EM weights, static ARPA mixture) | loglinear (KenLM interpolate)."),
+    order: int = typer.Option(3, "--order", "-n", help="N-gram order of every component LM."),
+    work_dir: Optional[Path] = typer.Option(None, "--work-dir",
+                                            help="Where component LMs are kept and reused (default OUT.parts/)."),
+    prune: Optional[List[int]] = typer.Option(None, "--prune", help="lmplz count threshold per order (repeat)."),
+    memory: Optional[str] = typer.Option(None, "--memory", "-S",
+                                         help="lmplz memory budget (default: scales with the text)."),
+    json_out: Optional[Path] = typer.Option(None, "--json", help="Write weights and perplexities as JSON."),
+    progress: Optional[bool] = typer.Option(None, "--progress/--no-progress",
+                                            help="Progress bar while mixing (default: when stderr is a TTY)."),
+    lowercase: bool = LOWER,
+    digits: str = DIGITS,
+) -> None:
+    """One LM per text source, interpolated with weights tuned on --dev, written as one ARPA."""
+    from lmboot import lm, mix
+
+    res = mix.build([mix.parse_source(t) for t in texts], dev, out, order=order, method=method,
+                    binary=binary, work_dir=work_dir, prune=_prune(prune),
+                    normalizer=_normalizer(lowercase, digits), memory=memory,
+                    progress=sys.stderr.isatty() if progress is None else progress)
+    typer.echo(res.table())
+    typer.echo(f"{res.arpa}: order {res.order}, {res.method} interpolation"
+               + (f"; binary {res.binary}" if res.binary else "") + f"; components in {res.work_dir}")
+    if json_out:
+        lm.write_json(json_out, res.to_json())
 # <<< lm build
 
 
@@ -154,7 +187,7 @@ def select_cmd(
     k: int = typer.Option(5, "--k", help="knn: number of nearest seed sentences averaged."),
     embedder: str = typer.Option("tfidf", "--embedder",
                                  help="tfidf | st:/local/sentence-transformers/dir | a saved OUT/embedder dir."),
-    dim: int = typer.Option(256, "--dim", help="tfidf: SVD dimensions."),
+    dim: int = typer.Option(128, "--dim", help="tfidf: SVD dimensions."),
     fit_sample: int = typer.Option(50000, "--fit-sample",
                                    help="General target sentences sampled to fit the embedder / general LM."),
     order: int = typer.Option(3, "--order", help="moore-lewis: n-gram order of both LMs."),
@@ -517,6 +550,26 @@ def eval_simulate(
 # <<< eval
 
 # >>> run (lmboot/pipeline.py)
+@app.command("run")
+def run_cmd(
+    config: Path = typer.Argument(..., help="Pipeline config (TOML); see scripts/conf/toy.toml."),
+    ablation: bool = typer.Option(False, "--ablation", help="Build the baselines and the one-technique-at-a-time systems."),
+    systems: Optional[List[str]] = typer.Option(None, "--system", help="Build only these systems (repeat)."),
+    from_stage: Optional[str] = typer.Option(None, "--from", help="Re-run this stage and every later one."),
+    until: Optional[str] = typer.Option(None, "--until", help="Stop after this stage."),
+    run_dir: Optional[Path] = typer.Option(None, "--dir", help="Run directory (overrides [run] dir)."),
+) -> None:
+    """The whole pipeline from one config: resumable, with report.md and plots in the run directory."""
+    from lmboot import pipeline
+
+    overrides = {"run": {"dir": str(run_dir.resolve())}} if run_dir else None
+    res = pipeline.run(config, ablation=ablation, systems=list(systems) if systems else None,
+                       from_stage=from_stage, until=until, overrides=overrides)
+    if res.report:
+        typer.echo(res.table)
+        typer.echo(f"report: {res.report}   final LM: {res.final_lm}")
+    else:
+        typer.echo(f"stopped after --until {until}; manifest: {res.manifest}")
 # <<< run
 
 

@@ -116,6 +116,13 @@ def winnow(text: str | Path, model_path: str | Path, out_dir: str | Path, thresh
     total = kept + dropped
     if total == 0:
         raise LmbootError("no sentence to winnow after normalisation", path=text)
+    if kept == 0:
+        for p in (kept_p, dropped_p):
+            p.unlink()
+        low = float(np.min(np.frombuffer(ppls, dtype=np.float32)))
+        raise LmbootError(f"winnowing kept nothing: every sentence's perplexity is above the threshold "
+                          f"{threshold:.1f} (lowest {low:.1f}); the text is far from the seed domain "
+                          f"(broken translations?) or the threshold is too strict", path=text)
     with atomic_write(scores_p, "wb") as f:
         ppls.tofile(f)
     arr = np.frombuffer(ppls, dtype=np.float32)

@@ -68,4 +68,6 @@ def test_bad_arguments(seed_lm, make_text, tmp_path):
         winnow.winnow(text, seed_lm, tmp_path / "o", percentile=90)
     with pytest.raises(LmbootError, match="not found"):
         winnow.winnow(text, tmp_path / "nolm.arpa", tmp_path / "o", threshold=10)
+    with pytest.raises(LmbootError, match=r"kept nothing.*lowest"):
+        winnow.winnow(text, seed_lm, tmp_path / "o", threshold=1.0001)
     assert not (tmp_path / "o").exists() or not any((tmp_path / "o").iterdir())
