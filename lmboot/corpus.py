@@ -333,6 +333,15 @@ def write_bitext(pairs: Iterable[tuple[str, str]], src: PathLike, tgt: PathLike 
     return n
 
 
+def write_json(path: PathLike, obj) -> None:
+    """Write ``obj`` as indented UTF-8 JSON, atomically."""
+    import json
+
+    with atomic_write(path) as f:
+        json.dump(obj, f, ensure_ascii=False, indent=2)
+        f.write("\n")
+
+
 def _one_line(text: str) -> str:
     return text.replace("\t", " ").replace("\n", " ")
 

@@ -13,7 +13,6 @@ vocabularies); a word known to some model but not to this one is charged one fix
 """
 from __future__ import annotations
 
-import json
 import logging
 import math
 import tempfile
@@ -22,7 +21,7 @@ from pathlib import Path
 from typing import Iterable, Sequence
 
 from lmboot import kenlm_tools
-from lmboot.corpus import Normalizer, atomic_path, atomic_write, check_file, read_lines
+from lmboot.corpus import Normalizer, atomic_path, check_file, read_lines, write_json  # noqa: F401 (re-export)
 from lmboot.errors import LmbootError
 
 log = logging.getLogger("lmboot")
@@ -275,12 +274,6 @@ def sentence_perplexity(model, sentence: str) -> float:
     """KenLM perplexity of one (already normalised) sentence, </s> included."""
     n = sentence.count(" ") + 2 if sentence else 1
     return 10 ** (-model.score(sentence, bos=True, eos=True) / n)
-
-
-def write_json(path: str | Path, obj) -> None:
-    with atomic_write(path) as f:
-        json.dump(obj, f, ensure_ascii=False, indent=2)
-        f.write("\n")
 
 
 def log10_to_ln(x: float) -> float:

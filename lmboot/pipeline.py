@@ -373,7 +373,7 @@ def _eval(out: Path, i: dict, p: dict):
     if p["simulate"]:
         from lmboot import evaluate
 
-        sim = evaluate.simulate(i["test"], out / "test.sim.jsonl", vocab_from=[i["seed_text"], i["general_tgt"]],
+        evaluate.simulate(i["test"], out / "test.sim.jsonl", vocab_from=[i["seed_text"], i["general_tgt"]],
                                 target_wer=p["target_wer"], nbest=p["nbest"], seed=p["seed"])
         res = evaluate.wer_from_nbest(out / "test.sim.jsonl", lms, names=systems, oov_penalty=p["oov_penalty"])
         for s, r in zip(systems, res):
@@ -381,7 +381,6 @@ def _eval(out: Path, i: dict, p: dict):
         metrics["first_pass_wer"] = round(res[0].first_pass.wer, 4) if res[0].first_pass else None
         metrics["oracle_wer"] = round(res[0].oracle.wer, 4) if res[0].oracle else None
         outs["simulated_nbest"] = out / "test.sim.jsonl"
-        del sim
     return outs, metrics
 
 

@@ -51,7 +51,7 @@ from typing import Iterator, Sequence
 
 import numpy as np
 
-from lmboot.corpus import Normalizer, atomic_path, atomic_write, check_file, read_bitext, read_lines
+from lmboot.corpus import Normalizer, atomic_path, atomic_write, check_file, read_bitext, read_lines, write_json
 from lmboot.errors import LmbootError
 
 log = logging.getLogger("lmboot")
@@ -250,7 +250,7 @@ class TfidfLsaEmbedder(Embedder):
                           ("components.npy", self.components)):
             with atomic_write(d / name, "wb") as f:
                 np.save(f, arr, allow_pickle=False)
-        _write_json(d / EMBEDDER_FILE, {"type": self.kind, "version": 1, "config": asdict(self.config),
+        write_json(d / EMBEDDER_FILE, {"type": self.kind, "version": 1, "config": asdict(self.config),
                                         "dim": self.dim, "features": len(self.char_vocab) + len(self.word_vocab)})
         return d
 
@@ -328,7 +328,7 @@ class SentenceTransformerEmbedder(Embedder):
     def save(self, directory: str | Path) -> Path:
         d = Path(directory)
         d.mkdir(parents=True, exist_ok=True)
-        _write_json(d / EMBEDDER_FILE, {"type": self.kind, "version": 1, "path": str(self.path)})
+        write_json(d / EMBEDDER_FILE, {"type": self.kind, "version": 1, "path": str(self.path)})
         return d
 
     def describe(self) -> dict:
@@ -631,12 +631,6 @@ class SelectResult:
         return asdict(self)
 
 
-def _write_json(path: Path, obj) -> None:
-    with atomic_write(path) as f:
-        json.dump(obj, f, ensure_ascii=False, indent=2)
-        f.write("\n")
-
-
 def _summary(res: SelectResult, out_dir: Path) -> dict:
     """summary.json: the result with output paths relative to ``out_dir`` and without timings,
     so that the same inputs and seed give a byte-identical file wherever it is written."""
@@ -915,7 +909,7 @@ def select(general_src: str | Path, general_tgt: str | Path | None, seed: str | 
                     "inputs": {"general_src": str(src), "general_tgt": str(tgt) if tgt else None, "seed": str(seed)}},
             seconds=round(seconds, 3), score_seconds=round(score_seconds, 3),
             sentences_per_s=round(n / score_seconds, 1) if score_seconds > 0 else 0.0)
-        _write_json(summary_p, _summary(res, out_dir))
+        write_json(summary_p, _summary(res, out_dir))
     except BaseException:
         shutil.rmtree(work, ignore_errors=True)
         if created:

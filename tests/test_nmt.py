@@ -17,7 +17,7 @@ import pytest
 torch = pytest.importorskip("torch")
 pytest.importorskip("fairseq2")
 
-from lmboot.corpus import write_bitext, write_lines  # noqa: E402
+from lmboot.corpus import write_bitext  # noqa: E402
 from lmboot.errors import LmbootError  # noqa: E402
 from lmboot.nmt import MinScoreFilter, self_train, train, train_spm, translate  # noqa: E402
 from lmboot.nmt.toy import make_pairs  # noqa: E402
