@@ -100,9 +100,11 @@ def _keep_inner_apostrophes(text: str) -> str:
     """An apostrophe stays only between two letters ("don't"); elsewhere it becomes a space."""
     chars = list(text)
     last = len(chars) - 1
-    for i, ch in enumerate(chars):
-        if ch == "'" and not (0 < i < last and chars[i - 1].isalpha() and chars[i + 1].isalpha()):
+    i = text.find("'")
+    while i >= 0:  # visit the apostrophes only: text may be a whole batch
+        if not (0 < i < last and chars[i - 1].isalpha() and chars[i + 1].isalpha()):
             chars[i] = " "
+        i = text.find("'", i + 1)
     return "".join(chars)
 
 
