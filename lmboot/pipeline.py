@@ -177,10 +177,8 @@ def _run_steps(steps: list[Step], run_dir: Path, manifest: Manifest, force_from:
                until: str | None) -> dict[str, dict]:
     """Run (or skip) steps in order; returns each step's output paths by name."""
     results: dict[str, dict] = {}
-    forcing = False
     for step in steps:
-        if force_from and step.stage == force_from:
-            forcing = True
+        forcing = force_from is not None and STAGES.index(step.stage) >= STAGES.index(force_from)
         if until and STAGES.index(step.stage) > STAGES.index(until):
             log.info("stop before %s (--until %s)", step.name, until)
             break

@@ -172,3 +172,20 @@ def test_bad_config_is_one_line_error(tmp_path):
     cfg.write_text('[data]\nseed = "nope.hi"\n[nmt]\nbogus = 1\n')
     p = subprocess.run([sys.executable, "-m", "lmboot", "run", str(cfg)], capture_output=True, text=True, cwd=ROOT)
     assert p.returncode == 2 and "unknown config key [nmt] bogus" in p.stderr and "Traceback" not in p.stderr
+
+
+def test_from_and_until_on_the_baselines(tmp_path, caplog):
+    """Baseline systems need no NMT: --until stops early, --from re-runs that stage and later."""
+    from lmboot import pipeline
+
+    cfg = write_config(tmp_path, tmp_path / "run")
+    partial = pipeline.run(cfg, systems=["seed", "moore-lewis"], until="select")
+    steps = json.loads(partial.manifest.read_text())["steps"]
+    assert set(steps) == {"seed_lm", "select.moore-lewis"} and partial.report is None
+    done = pipeline.run(cfg, systems=["seed", "moore-lewis"])
+    assert done.report.exists() and "| moore-lewis |" in done.table
+    with caplog.at_level("INFO", logger="lmboot"):
+        pipeline.run(cfg, systems=["seed", "moore-lewis"], from_stage="lm")
+    assert "seed_lm                      unchanged" in caplog.text
+    assert "select.moore-lewis           unchanged" in caplog.text
+    assert "lm.moore-lewis               running" in caplog.text and "eval                         running" in caplog.text
