@@ -339,7 +339,9 @@ def _mt_scores(hyp: str | Path, ref: str | Path) -> dict:
 def _winnow(out: Path, i: dict, p: dict):
     from lmboot import winnow
 
-    r = winnow.winnow(i["text"], i["lm"], out, percentile=p["percentile"], dev=i["dev"])
+    # An ablation goes on when nothing passes (broken translations): the LM build then
+    # leaves this source out, and the report shows kept=0.
+    r = winnow.winnow(i["text"], i["lm"], out, percentile=p["percentile"], dev=i["dev"], allow_empty=True)
     png = winnow.plot_histogram(out / "scores.f32", r.threshold, out / "histogram.png")
     return {"kept": r.kept_path, "summary": out / "summary.json", "histogram": png}, {
         "total": r.total, "kept": r.kept, "threshold": round(r.threshold, 2)}
@@ -348,12 +350,16 @@ def _winnow(out: Path, i: dict, p: dict):
 def _lm_build(out: Path, i: dict, p: dict):
     from lmboot import mix
 
-    sources = [(k, v) for k, v in i.items() if k not in ("dev",)]
+    sources = [(k, v) for k, v in i.items() if k != "dev"]
+    empty = [k for k, v in sources if Path(v).stat().st_size == 0]
+    for k in empty:
+        log.warning("lm build: source %s is empty (nothing survived the earlier steps); left out", k)
+    sources = [(k, v) for k, v in sources if k not in empty]
     r = mix.build(sources, i["dev"], out / "lm.arpa", order=p["order"], method=p["method"],
                   binary=out / "lm.bin", work_dir=out / "parts")
     return {"arpa": out / "lm.arpa", "binary": out / "lm.bin"}, {
         "weights": r.weights, "method": p["method"],
-        "dev_ppl_common": round(r.mix_ppl_common, 2), "components": {c.name: round(c.dev_ppl_common, 2) for c in r.components}}
+        "empty_sources_left_out": empty, "dev_ppl_common": round(r.mix_ppl_common, 2), "components": {c.name: round(c.dev_ppl_common, 2) for c in r.components}}
 
 
 def _eval(out: Path, i: dict, p: dict):

@@ -69,14 +69,15 @@ class WinnowResult:
 def winnow(text: str | Path, model_path: str | Path, out_dir: str | Path, threshold: float | None = None,
            percentile: float | None = None, dev: str | Path | None = None,
            normalizer: Normalizer | None = None, write_normalized: bool = False,
-           progress: bool = False) -> WinnowResult:
+           progress: bool = False, allow_empty: bool = False) -> WinnowResult:
     """Split ``text`` into ``kept.txt`` and ``dropped.txt`` under ``out_dir`` by seed-LM perplexity.
 
     Exactly one of ``threshold`` (a perplexity) or ``percentile`` (with ``dev``) is given.
     A sentence is kept when its perplexity is <= the threshold. Output lines are the input
     lines as they were (``write_normalized=True`` writes the normalised text instead).
     ``summary.json`` records the counts, threshold and perplexity quantiles; the dropped
-    file carries each sentence's perplexity so a user can see why.
+    file carries each sentence's perplexity so a user can see why. Keeping nothing is an
+    error unless ``allow_empty`` (then ``kept.txt`` is empty).
     """
     if (threshold is None) == (percentile is None):
         raise LmbootError("give exactly one of --threshold or --percentile")
@@ -116,7 +117,7 @@ def winnow(text: str | Path, model_path: str | Path, out_dir: str | Path, thresh
     total = kept + dropped
     if total == 0:
         raise LmbootError("no sentence to winnow after normalisation", path=text)
-    if kept == 0:
+    if kept == 0 and not allow_empty:
         for p in (kept_p, dropped_p):
             p.unlink()
         low = float(np.min(np.frombuffer(ppls, dtype=np.float32)))

@@ -71,3 +71,9 @@ def test_bad_arguments(seed_lm, make_text, tmp_path):
     with pytest.raises(LmbootError, match=r"kept nothing.*lowest"):
         winnow.winnow(text, seed_lm, tmp_path / "o", threshold=1.0001)
     assert not (tmp_path / "o").exists() or not any((tmp_path / "o").iterdir())
+
+
+def test_allow_empty_writes_an_empty_kept_file(seed_lm, make_text, tmp_path):
+    res = winnow.winnow(make_text("mt.txt", BAD), seed_lm, tmp_path / "o", threshold=1.0001, allow_empty=True)
+    assert (res.kept, res.dropped) == (0, 2)
+    assert (tmp_path / "o" / "kept.txt").read_text() == ""
