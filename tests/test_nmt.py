@@ -227,7 +227,7 @@ def test_two_process_gloo_training_and_sharded_translation(data, tmp_path):
            str(data / "train.en"), str(data / "train.xx"), "--model", str(tmp_path / "m"), "--src-lang", "eng_Latn",
            "--tgt-lang", "xyz_Deva", "--max-steps", "6", "--save-every", "3", "--batch-tokens", "1024",
            "--spm", str(tmp_path / "spm.model"), "--threads", "1", "--no-progress"]
-    r = subprocess.run(cmd, capture_output=True, text=True, cwd=ROOT, env=env, timeout=240)
+    r = subprocess.run(cmd, capture_output=True, text=True, cwd=ROOT, env=env, timeout=900)
     assert r.returncode == 0, r.stderr[-2000:]
     w0 = torch.load(tmp_path / "rank0.pt", weights_only=True)
     w1 = torch.load(tmp_path / "rank1.pt", weights_only=True)
@@ -238,7 +238,7 @@ def test_two_process_gloo_training_and_sharded_translation(data, tmp_path):
     cmd = [str(torchrun), "--standalone", "--nproc-per-node", "2", "-m", "lmboot", "nmt", "translate",
            str(data / "dev.en"), "--model", str(tmp_path / "m"), "--out", str(tmp_path / "dist.jsonl"),
            "--beam", "2", "--nbest", "2", "--threads", "1", "--no-progress"]
-    r = subprocess.run(cmd, capture_output=True, text=True, cwd=ROOT, env=env, timeout=240)
+    r = subprocess.run(cmd, capture_output=True, text=True, cwd=ROOT, env=env, timeout=900)
     assert r.returncode == 0, r.stderr[-2000:]
     translate(tmp_path / "m", data / "dev.en", tmp_path / "one.jsonl", beam=2, nbest=2, threads=1, progress=False)
     dist_recs = list(iter_nbest(tmp_path / "dist.jsonl"))
