@@ -70,6 +70,24 @@ class Normalizer:
             text = _keep_inner_apostrophes(text)
         return " ".join(text.split())
 
+    def batch(self, texts, counts: bool = False, utf8: bool = False):
+        """``[self(t) for t in texts]``, several times faster on many short strings.
+
+        With ``counts=True`` returns ``(normalised texts, their word counts)``; with
+        ``utf8=True`` the texts come as UTF-8 ``bytes``, ready for KenLM.
+
+        Rescoring and winnowing normalise every hypothesis before KenLM scores it; done one
+        string at a time in Python that costs more than the scoring. The batch is normalised
+        in numpy, and only lines numpy cannot decide exactly take the scalar path (see
+        :mod:`lmboot._batchnorm`).
+
+        >>> Normalizer().batch(["Set an ALARM!", "कल सुबह।"])
+        ['set an alarm', 'कल सुबह']
+        """
+        from lmboot._batchnorm import normalize_batch
+
+        return normalize_batch(texts, self.lowercase, self.digits == "drop", self, counts, utf8)
+
 
 class _CharTable(dict):
     """str.translate table filled on first sight of each character, from its Unicode category."""
@@ -184,6 +202,18 @@ def read_lines(path: PathLike, what: str = "file", with_lineno: bool = False) ->
             continue
         yield (lineno, text) if with_lineno else text
     skipped.report()
+
+
+def chunked(items: Iterable, size: int) -> Iterator[list]:
+    """Lists of ``size`` consecutive items (the last may be shorter), for batch normalisation."""
+    chunk = []
+    for x in items:
+        chunk.append(x)
+        if len(chunk) == size:
+            yield chunk
+            chunk = []
+    if chunk:
+        yield chunk
 
 
 def count_lines(path: PathLike) -> int:

@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Iterable, Sequence
 
 from lmboot import kenlm_tools
-from lmboot.corpus import Normalizer, atomic_path, check_file, read_lines, write_json  # noqa: F401 (re-export)
+from lmboot.corpus import Normalizer, atomic_path, check_file, chunked, read_lines, write_json  # noqa: F401 (re-export)
 from lmboot.errors import LmbootError
 
 log = logging.getLogger("lmboot")
@@ -48,12 +48,13 @@ def prepare_text(text: str | Path, dest: Path, normalizer: Normalizer | None = N
     norm = normalizer or Normalizer()
     n_sent = n_tok = 0
     with open(dest, "w", encoding="utf-8", newline="\n") as f:
-        for line in read_lines(text, "LM training text"):
-            s = norm(line)
-            if s:
-                f.write(s + "\n")
-                n_sent += 1
-                n_tok += s.count(" ") + 1
+        for chunk in chunked(read_lines(text, "LM training text"), 2048):
+            normed, counts = norm.batch(chunk, counts=True)
+            kept = [s for s in normed if s]
+            if kept:
+                f.write("\n".join(kept) + "\n")
+            n_sent += len(kept)
+            n_tok += sum(counts)
     if n_sent == 0:
         raise LmbootError("no text left after normalisation", path=text)
     return n_sent, n_tok

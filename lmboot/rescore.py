@@ -47,7 +47,6 @@ METRICS = ("chrf", "bleu", "wer")
 DEFAULT_LM_WEIGHTS = (0.0, 0.05, 0.1, 0.15, 0.2, 0.3, 0.4, 0.5, 0.6, 0.8, 1.0, 1.25, 1.5, 2.0, 3.0)
 DEFAULT_LENGTH_PENALTIES = (-3.0, -2.0, -1.5, -1.0, -0.75, -0.5, -0.25, 0.0, 0.25, 0.5, 0.75, 1.0,
                             1.5, 2.0, 3.0)
-_CACHE_LIMIT = 2_000_000  # cached strings before the caches are emptied (bounded memory)
 _LN10 = lm_mod.log10_to_ln(1.0)  # KenLM's log10 -> natural log, the one conversion (lmboot.lm)
 _BATCH_HYPS = 2048  # hypotheses scored together by rescore()
 
@@ -184,7 +183,8 @@ class LMScorer:
 
     Texts are normalised exactly as the seed LM's training text was (``normalizer``, by
     default :class:`lmboot.corpus.Normalizer`), so an NMT's detokenised, cased, punctuated
-    output is scored on the LM's own terms. Scores are cached per unique normalised string.
+    output is scored on the LM's own terms. Texts are normalised in batches (numpy), and
+    KenLM scores each distinct normalised text of a batch once.
     With ``oov_penalty`` (log10) every word the model does not know
     is charged exactly that penalty instead of the model's own ``<unk>`` probability, so
     LMs with different vocabularies compare honestly.
@@ -202,12 +202,11 @@ class LMScorer:
         self.normalizer = normalizer or Normalizer()
         self.normalize = self.normalizer
         self.oov_penalty = None if oov_penalty is None else float(oov_penalty)
-        self._norm: dict[str, float] = {}  # normalised text -> natural-log probability
-        self._known: dict[str, bool] = {}  # word -> in the model's vocabulary (oov_penalty only)
-        self.oovs = 0  # with oov_penalty: OOV words in the distinct normalised strings scored
-        self.words = 0  # with oov_penalty: words in the distinct normalised strings scored
+        self._known: dict[str | bytes, bool] = {}  # word -> in the model's vocabulary (oov_penalty only)
+        self.oovs = 0  # with oov_penalty: OOV words in the strings scored (each distinct one of a batch once)
+        self.words = 0  # with oov_penalty: words in the strings scored (likewise)
 
-    def _score_with_penalty(self, s: str) -> float:
+    def _score_with_penalty(self, s: str | bytes) -> float:
         model, known_words = self.model, self._known
         words = s.split()
         known = []
@@ -227,23 +226,26 @@ class LMScorer:
     def score_words(self, texts: Sequence[str]) -> tuple[list[float], list[int]]:
         """``(natural-log LM probabilities, word counts after normalisation)`` of ``texts``.
 
-        Each distinct normalised text is scored once (cached)."""
-        by_norm = self._norm
-        if len(by_norm) > _CACHE_LIMIT:
-            self.clear_cache()
-        norm, pen = self.normalize, self.oov_penalty
+        Texts go in slices of ``_BATCH_HYPS``; within a slice each distinct normalised text is
+        scored once (an n-best list often repeats a sentence up to case and punctuation)."""
+        pen = self.oov_penalty
+        # Normalising one string at a time in Python would cost more than KenLM's scoring.
+        batch = getattr(self.normalizer, "batch", None)
         score, ln10 = self.model.score, _LN10
         lps: list[float] = []
         nws: list[int] = []
-        get, append = by_norm.get, lps.append
         for i in range(0, len(texts), _BATCH_HYPS):  # in slices that stay in the CPU's cache
-            normed = list(map(norm, texts[i:i + _BATCH_HYPS]))
-            for s in normed:
-                v = get(s)
-                if v is None:  # kenlm's defaults: bos=True, eos=True
-                    v = by_norm[s] = score(s) * ln10 if pen is None else self._score_with_penalty(s)
-                append(v)
-            nws += [s.count(" ") + 1 if s else 0 for s in normed]
+            chunk = texts[i:i + _BATCH_HYPS]
+            if batch is not None:  # UTF-8 bytes: KenLM would encode every str itself
+                normed, counts = batch(chunk, counts=True, utf8=True)
+            else:
+                normed = [self.normalize(t) for t in chunk]
+                counts = [len(s.split()) for s in normed]
+            uniq = dict.fromkeys(normed)
+            for s in uniq:  # kenlm's defaults: bos=True, eos=True
+                uniq[s] = score(s) * ln10 if pen is None else self._score_with_penalty(s)
+            lps += map(uniq.__getitem__, normed)
+            nws += counts
         return lps, nws
 
     def score(self, texts: Sequence[str]) -> list[float]:
@@ -256,7 +258,6 @@ class LMScorer:
         return sum(1 for w in self.normalize(text).split() if w not in model)
 
     def clear_cache(self) -> None:
-        self._norm.clear()
         self._known.clear()
 
 
@@ -291,20 +292,21 @@ def rescore(entries: Iterable[dict], scorer: LMScorer, weights: Weights) -> Iter
 
 
 def _rescore_batch(batch: list[dict], scorer: LMScorer, weights: Weights) -> Iterator[dict]:
-    all_lps, all_nws = scorer.score_words([h["text"] for e in batch for h in e["hyps"]])
+    # One pass over the whole batch's hypotheses (flat lists), then cut per entry.
+    flat = [h for e in batch for h in e["hyps"]]
+    lps, nws = scorer.score_words([h["text"] for h in flat])
+    totals = _totals(flat, lps, nws, weights)
+    scored = [{**h, "lm_logprob": lp, "lm_words": nw, "total": t} for h, lp, nw, t in zip(flat, lps, nws, totals)]
     i = 0
     for entry in batch:
-        hyps = entry["hyps"]
-        k = len(hyps)
-        lps, nws = all_lps[i:i + k], all_nws[i:i + k]
-        i += k
-        totals = _totals(hyps, lps, nws, weights)
-        best = max(range(k), key=totals.__getitem__)  # first maximum: stable ties
+        k = len(entry["hyps"])
+        seg = totals[i:i + k]
+        best = seg.index(max(seg))  # the first maximum: stable ties
         out = dict(entry)
-        out["hyps"] = [{**h, "lm_logprob": lp, "lm_words": nw, "total": t}
-                       for h, lp, nw, t in zip(hyps, lps, nws, totals)]
+        out["hyps"] = scored[i:i + k]
         out["best"] = best
-        out["best_text"] = hyps[best]["text"]
+        out["best_text"] = entry["hyps"][best]["text"]
+        i += k
         yield out
 
 

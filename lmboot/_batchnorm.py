@@ -1,0 +1,194 @@
+"""Vectorised :class:`lmboot.corpus.Normalizer` for many short strings at once.
+
+Normalising one short utterance in Python costs several times what KenLM needs to score it
+(``str.translate`` makes a dict lookup per character, and ``unicodedata.is_normalized``
+falls back to a full normalisation for many Indic strings). Rescoring and winnowing score
+hundreds of thousands of hypotheses, so they normalise a whole batch in numpy instead:
+
+1. join the batch with ``\\n`` and view it as UTF-32 code points;
+2. per code point, look up tables filled on first sight of each character: its output
+   (lower-cased, then letter/mark/number kept, anything else a space) and whether it needs
+   the slow path;
+3. collapse spaces with two boolean masks and split the batch again.
+
+Apostrophes (kept only between two letters) are decided where they stand. A line that may
+not be in NFC (the Unicode quick check does not answer "yes") is composed with
+``unicodedata`` and batched again; one that holds a character whose lower case is
+context-dependent or longer than one character (final sigma, ``İ``) takes the scalar
+:class:`Normalizer`. The result is the scalar normaliser's, string for string;
+``tests/test_rescore.py`` checks that on random and on hand-picked hard Unicode text.
+"""
+from __future__ import annotations
+
+import threading
+import unicodedata
+from typing import Sequence
+
+import numpy as np
+
+# One uint32 per code point, per normaliser setting, packs all numpy needs to know:
+#   bits 0-20  the output code point (lower-cased; letter/mark/number kept, else a space)
+#   bits 21-23 why the line may need the scalar path (flags below)
+#   bits 24-31 the canonical combining class
+# 0 means "not described yet" (every described code point has a non-zero output).
+_N = 0x110000
+_OUT = (1 << 21) - 1
+_NFC_NO = 1 << 21  # cannot occur in NFC text
+_NFC_MAYBE = 1 << 22  # may compose with the character before it
+_SLOW = 1 << 23  # lower case context-dependent or longer than one character; or an apostrophe
+
+_lock = threading.Lock()
+_tables: dict[tuple[bool, bool], np.ndarray] = {}  # (lowercase, drop_digits) -> packed table
+_compose: tuple[frozenset[int], np.ndarray] | None = None
+
+
+def _nfc_compose() -> tuple[frozenset[int], np.ndarray]:
+    """Code points with NFC_Quick_Check = Maybe, and the sorted pairs ``first << 21 | second`` that compose.
+
+    Maybe characters are the second halves of canonical pairs that compose (a decomposition
+    into two characters whose composite NFC keeps), plus the Hangul medial vowels and final
+    consonants (composed by rule, so always sent to the scalar path). Python does not expose
+    the property, so it is derived once from ``unicodedata`` (about 0.1 s).
+    """
+    global _compose
+    if _compose is None:
+        maybe = set(range(0x1161, 0x1176)) | set(range(0x11A8, 0x11C3))
+        pairs = []
+        for cp in range(0x30000):  # every canonical decomposition lies below U+30000
+            d = unicodedata.decomposition(chr(cp))
+            if d and not d.startswith("<"):
+                parts = d.split()
+                if len(parts) == 2 and unicodedata.normalize("NFC", chr(cp)) == chr(cp):
+                    a, b = int(parts[0], 16), int(parts[1], 16)
+                    maybe.add(b)
+                    pairs.append(a << 21 | b)
+        _compose = frozenset(maybe), np.array(sorted(set(pairs)), dtype=np.uint64)
+    return _compose
+
+
+def _describe(key: tuple[bool, bool], table: np.ndarray, cps) -> None:
+    """Fill ``table`` for the code points ``cps``, from the scalar rule of :mod:`lmboot.corpus`."""
+    from lmboot.corpus import _TABLES
+
+    lowercase, drop = key
+    chars = _TABLES["drop" if drop else "keep"]
+    maybe = _nfc_compose()[0]
+    for cp in np.asarray(cps).tolist():
+        ch = chr(cp)
+        v = unicodedata.combining(ch) << 24
+        if unicodedata.normalize("NFC", ch) != ch:
+            v |= _NFC_NO
+        if cp in maybe:
+            v |= _NFC_MAYBE
+        if lowercase:
+            low = ch.lower()
+            if len(low) != 1 or cp == 0x03A3:  # capital sigma lower-cases by context
+                v |= _SLOW
+            else:
+                ch = low
+        out = chars[ord(ch)]
+        if out == "'":  # kept only between two letters: decided where it stands
+            v |= _SLOW
+        table[cp] = v | (10 if cp == 10 else ord(out))  # the batch separator survives
+
+
+def normalize_batch(texts: Sequence[str], lowercase: bool, drop_digits: bool, scalar,
+                    counts: bool = False, utf8: bool = False, _nfc: bool = False):
+    """``[scalar(t) for t in texts]``, computed in numpy where that is exact (see module doc).
+
+    With ``counts=True`` returns ``(lines, word counts)``; with ``utf8=True`` the lines are
+    UTF-8 ``bytes`` (what KenLM's Python module encodes every ``str`` to before scoring).
+    """
+    n = len(texts)
+    if n == 0:
+        return ([], []) if counts else []
+    big = "\n".join(texts)
+    if big.count("\n") != n - 1:  # a text with its own line break: no safe separator
+        lines = [scalar(t) for t in texts]
+        nw = [len(s.split()) for s in lines]
+        if utf8:
+            lines = [s.encode() for s in lines]
+        return (lines, nw) if counts else lines
+    codes = np.frombuffer(big.encode("utf-32-le", "surrogatepass"), dtype="<u4")
+    key = (lowercase, drop_digits)
+    with _lock:
+        table = _tables.get(key)
+        if table is None:
+            table = _tables[key] = np.zeros(_N, dtype=np.uint32)
+        info = table[codes]
+        new = info == 0
+        if new.any():
+            _describe(key, table, np.unique(codes[new]))
+            info = table[codes]
+    out = info & _OUT
+
+    # Lines numpy cannot decide exactly. NFC (the Unicode quick check): no character that
+    # cannot occur in NFC, combining marks in canonical order, and no "Maybe" character
+    # that composes with the one before it (or follows a combining mark). Only the few
+    # code points with a flag or a combining class need a look.
+    at = np.flatnonzero(info > _OUT)
+    slow_at = at[:0]
+    if len(at):
+        sub = info[at]
+        ccc = sub >> 24
+        prev = info[at - 1] >> 24  # (at 0 this wraps to the end; at worst a line goes slow)
+        bad = ((sub & (_NFC_NO | _SLOW)) != 0) | ((ccc > 0) & (ccc < prev))
+        apos = (sub & _OUT) == 39
+        if apos.any():  # an apostrophe stays between two letters, else becomes a space
+            last = len(out) - 1
+            for j in np.flatnonzero(apos).tolist():
+                i = int(at[j])
+                if not (0 < i < last and chr(out[i - 1]).isalpha() and chr(out[i + 1]).isalpha()):
+                    out[i] = 32
+            bad[apos] = False
+        maybe = (sub & _NFC_MAYBE) != 0
+        if maybe.any():
+            m_at = at[maybe]
+            c, p = codes[m_at], codes[m_at - 1]
+            pairs = _nfc_compose()[1]
+            keys = p.astype(np.uint64) << np.uint64(21) | c
+            k = np.searchsorted(pairs, keys).clip(max=len(pairs) - 1)
+            bad[maybe] |= (pairs[k] == keys) | (prev[maybe] != 0) | ((c >= 0x1100) & (c < 0x1200))
+        slow_at = at[bad]
+
+    # Collapse whitespace: drop a space after a space, a separator or the start; then a space
+    # before a separator or the end.
+    sp = out == 32
+    drop = sp.copy()
+    drop[1:] &= sp[:-1] | (out[:-1] == 10)
+    out = out[~drop]
+    if len(out):
+        sp = out == 32
+        sp[:-1] &= out[1:] == 10
+        out = out[~sp]
+    joined = out.tobytes().decode("utf-32-le")
+    lines = joined.encode().split(b"\n") if utf8 else joined.split("\n")
+    slow_lines: list[int] = []
+    slow_nw: dict[int, int] = {}
+    if len(slow_at):
+        seps = np.cumsum(np.fromiter(map(len, texts), dtype=np.int64, count=n) + 1) - 1
+        slow_lines = np.unique(np.searchsorted(seps, slow_at)).tolist()
+        if _nfc:  # already in NFC: what is left (final sigma, dotted capital I) goes one by one
+            for i in slow_lines:
+                lines[i] = scalar(texts[i]).encode() if utf8 else scalar(texts[i])
+        else:  # mostly not-NFC lines (precomposed nukta letters): compose them, then batch again
+            again = normalize_batch([unicodedata.normalize("NFC", texts[i]) for i in slow_lines],
+                                    lowercase, drop_digits, scalar, counts, utf8, _nfc=True)
+            again_lines, again_nw = again if counts else (again, None)
+            for j, i in enumerate(slow_lines):
+                lines[i] = again_lines[j]
+            if counts:
+                slow_nw = dict(zip(slow_lines, again_nw))
+            slow_lines = []
+    if not counts:
+        return lines
+    # Words per line: its spaces plus one, none for an empty line.
+    ends = np.append(np.flatnonzero(out == 10), len(out))  # where each line ends
+    nw = np.diff(np.searchsorted(np.flatnonzero(out == 32), ends), prepend=0) + 1
+    nw[np.diff(ends, prepend=-1) == 1] = 0
+    nw = nw.tolist()
+    for i in slow_lines:
+        nw[i] = len(lines[i].split())
+    for i, k in slow_nw.items():
+        nw[i] = k
+    return lines, nw
