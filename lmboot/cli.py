@@ -34,7 +34,10 @@ log = logging.getLogger("lmboot")
 def _main(verbose: bool = typer.Option(False, "--verbose", "-v", help="Debug logging."),
           quiet: bool = typer.Option(False, "--quiet", "-q", help="Warnings and errors only.")) -> None:
     level = logging.DEBUG if verbose else logging.WARNING if quiet else logging.INFO
-    logging.basicConfig(level=level, format="[lmboot] %(message)s", stream=sys.stderr, force=True)
+    # Libraries (fairseq2, ...) speak at WARNING unless --verbose; lmboot at the chosen level.
+    logging.basicConfig(level=logging.DEBUG if verbose else logging.WARNING, format="[%(name)s] %(message)s",
+                        stream=sys.stderr, force=True)
+    log.setLevel(level)
 
 
 def _normalizer(lowercase: bool, digits: str):

@@ -50,3 +50,24 @@ def test_doctor_lists_every_part():
     for want in ("kenlm:lmplz", "kenlm:interpolate", "kenlm (python module)", "fairseq2", "torch",
                  "libsndfile", "espeak-ng", "pocketsphinx"):
         assert want in names
+
+
+@pytest.mark.parametrize("flags, lmboot_level, library_level", [
+    ({}, "INFO", "WARNING"), ({"quiet": True}, "WARNING", "WARNING"), ({"verbose": True}, "DEBUG", "DEBUG"),
+])
+def test_library_chatter_stays_out_of_lmboot_progress(flags, lmboot_level, library_level):
+    """fairseq2 logs at INFO on import ("Activated FileSystem protocols"); users see lmboot's lines only."""
+    import logging
+
+    from lmboot import cli
+
+    root = logging.getLogger()
+    handlers, level = root.handlers[:], root.level
+    try:
+        cli._main(**{"verbose": False, "quiet": False, **flags})
+        assert logging.getLevelName(logging.getLogger("lmboot").getEffectiveLevel()) == lmboot_level
+        assert logging.getLevelName(logging.getLogger("fairseq2").getEffectiveLevel()) == library_level
+    finally:
+        root.handlers[:] = handlers
+        root.setLevel(level)
+        logging.getLogger("lmboot").setLevel(logging.NOTSET)
