@@ -116,9 +116,8 @@ def normalize_batch(texts: Sequence[str], lowercase: bool, drop_digits: bool, sc
         if table is None:
             table = _tables[key] = np.zeros(_N, dtype=np.uint32)
         info = table[codes]
-        new = info == 0
-        if new.any():
-            _describe(key, table, np.unique(codes[new]))
+        if not info.all():  # characters seen for the first time
+            _describe(key, table, np.unique(codes[info == 0]))
             info = table[codes]
     out = info & _OUT
 
@@ -151,22 +150,22 @@ def normalize_batch(texts: Sequence[str], lowercase: bool, drop_digits: bool, sc
             bad[maybe] |= (pairs[k] == keys) | (prev[maybe] != 0) | ((c >= 0x1100) & (c < 0x1200))
         slow_at = at[bad]
 
-    # Collapse whitespace: drop a space after a space, a separator or the start; then a space
-    # before a separator or the end.
+    # Collapse whitespace. After the table, every code point up to 32 is a space or the
+    # separator (10), so "blank" is one comparison. Keep only the last space of a run, and
+    # only before a word character; then drop a space that starts a line.
     sp = out == 32
-    drop = sp.copy()
-    drop[1:] &= sp[:-1] | (out[:-1] == 10)
-    out = out[~drop]
+    sp[:-1] &= out[1:] <= 32
+    out = out[~sp]
     if len(out):
         sp = out == 32
-        sp[:-1] &= out[1:] == 10
+        sp[1:] &= out[:-1] == 10
         out = out[~sp]
     joined = out.tobytes().decode("utf-32-le")
     lines = joined.encode().split(b"\n") if utf8 else joined.split("\n")
     slow_lines: list[int] = []
     slow_nw: dict[int, int] = {}
     if len(slow_at):
-        seps = np.cumsum(np.fromiter(map(len, texts), dtype=np.int64, count=n) + 1) - 1
+        seps = np.flatnonzero(codes == 10)
         slow_lines = np.unique(np.searchsorted(seps, slow_at)).tolist()
         if _nfc:  # already in NFC: what is left (final sigma, dotted capital I) goes one by one
             for i in slow_lines:
@@ -183,8 +182,10 @@ def normalize_batch(texts: Sequence[str], lowercase: bool, drop_digits: bool, sc
     if not counts:
         return lines
     # Words per line: its spaces plus one, none for an empty line.
-    ends = np.append(np.flatnonzero(out == 10), len(out))  # where each line ends
-    nw = np.diff(np.searchsorted(np.flatnonzero(out == 32), ends), prepend=0) + 1
+    blank = np.flatnonzero(out <= 32)
+    k = np.flatnonzero(out[blank] == 10)  # the separators among the blanks
+    ends = np.append(blank[k], len(out))  # where each line ends
+    nw = np.diff(np.append(k, len(blank)), prepend=-1)  # spaces + 1
     nw[np.diff(ends, prepend=-1) == 1] = 0
     nw = nw.tolist()
     for i in slow_lines:

@@ -85,8 +85,8 @@ def write(run_dir: Path, manifest: dict, systems: list[str], cfg: dict) -> tuple
     lines += ["", f"![systems]({png.name})", "", "## Steps", "",
               "| step | seconds | what came out |", "|---|---:|---|"]
     for name, e in steps.items():
-        m = {k: v for k, v in e.get("metrics", {}).items()
-             if k not in ("systems", "ppl_signature", "bleu_signature", "chrf_signature")}
+        m = {k: v for k, v in e.get("metrics", {}).items()  # empty values (nothing left out, ...) say nothing
+             if k not in ("systems", "ppl_signature", "bleu_signature", "chrf_signature") and v not in ("", [], {}, None)}
         lines.append(f"| {name} | {e.get('seconds', 0):.1f} | {_fmt(m)} |")
     sigs = {e["metrics"][k] for e in steps.values() for k in ("bleu_signature", "chrf_signature")
             if k in e.get("metrics", {})}
