@@ -104,10 +104,7 @@ def normalize_batch(texts: Sequence[str], lowercase: bool, drop_digits: bool, sc
         return ([], []) if counts else []
     big = "\n".join(texts)
     if big.count("\n") != n - 1:  # a text with its own line break: no safe separator
-        lines = [scalar(t) for t in texts]
-        nw = [len(s.split()) for s in lines]
-        if utf8:
-            lines = [s.encode() for s in lines]
+        lines, nw = _one_by_one(texts, scalar, utf8)
         return (lines, nw) if counts else lines
     codes = np.frombuffer(big.encode("utf-32-le", "surrogatepass"), dtype="<u4")
     key = (lowercase, drop_digits)
@@ -163,22 +160,17 @@ def normalize_batch(texts: Sequence[str], lowercase: bool, drop_digits: bool, sc
     joined = out.tobytes().decode("utf-32-le")
     lines = joined.encode().split(b"\n") if utf8 else joined.split("\n")
     slow_lines: list[int] = []
-    slow_nw: dict[int, int] = {}
+    fixed_nw: list[int] = []
     if len(slow_at):
-        seps = np.flatnonzero(codes == 10)
-        slow_lines = np.unique(np.searchsorted(seps, slow_at)).tolist()
+        slow_lines = np.unique(np.searchsorted(np.flatnonzero(codes == 10), slow_at)).tolist()
+        slow_texts = [texts[i] for i in slow_lines]
         if _nfc:  # already in NFC: what is left (final sigma, dotted capital I) goes one by one
-            for i in slow_lines:
-                lines[i] = scalar(texts[i]).encode() if utf8 else scalar(texts[i])
+            fixed, fixed_nw = _one_by_one(slow_texts, scalar, utf8)
         else:  # mostly not-NFC lines (precomposed nukta letters): compose them, then batch again
-            again = normalize_batch([unicodedata.normalize("NFC", texts[i]) for i in slow_lines],
-                                    lowercase, drop_digits, scalar, counts, utf8, _nfc=True)
-            again_lines, again_nw = again if counts else (again, None)
-            for j, i in enumerate(slow_lines):
-                lines[i] = again_lines[j]
-            if counts:
-                slow_nw = dict(zip(slow_lines, again_nw))
-            slow_lines = []
+            fixed, fixed_nw = normalize_batch([unicodedata.normalize("NFC", t) for t in slow_texts],
+                                              lowercase, drop_digits, scalar, True, utf8, _nfc=True)
+        for i, s in zip(slow_lines, fixed):
+            lines[i] = s
     if not counts:
         return lines
     # Words per line: its spaces plus one, none for an empty line.
@@ -188,8 +180,13 @@ def normalize_batch(texts: Sequence[str], lowercase: bool, drop_digits: bool, sc
     nw = np.diff(np.append(k, len(blank)), prepend=-1)  # spaces + 1
     nw[np.diff(ends, prepend=-1) == 1] = 0
     nw = nw.tolist()
-    for i in slow_lines:
-        nw[i] = len(lines[i].split())
-    for i, k in slow_nw.items():
+    for i, k in zip(slow_lines, fixed_nw):
         nw[i] = k
     return lines, nw
+
+
+def _one_by_one(texts: Sequence[str], scalar, utf8: bool) -> tuple[list, list[int]]:
+    """The scalar normaliser on each text: ``(lines, word counts)``."""
+    lines = [scalar(t) for t in texts]
+    nw = [len(s.split()) for s in lines]
+    return ([s.encode() for s in lines] if utf8 else lines), nw

@@ -271,10 +271,13 @@ def evaluate(models: Sequence[str | Path], text: str | Path, oov_penalty: float 
                       signature=eval_signature(len(models), oov_penalty, norm))
 
 
-def sentence_perplexity(model, sentence: str) -> float:
-    """KenLM perplexity of one (already normalised) sentence, </s> included."""
-    n = sentence.count(" ") + 2 if sentence else 1
-    return 10 ** (-model.score(sentence, bos=True, eos=True) / n)
+def sentence_perplexity(model, sentence: str, words: int | None = None) -> float:
+    """KenLM perplexity of one (already normalised) sentence, </s> included.
+
+    ``words``: its word count, when the caller already has it (batch normalisation does)."""
+    if words is None:
+        words = sentence.count(" ") + 1 if sentence else 0
+    return 10 ** (-model.score(sentence, bos=True, eos=True) / (words + 1))
 
 
 def log10_to_ln(x: float) -> float:

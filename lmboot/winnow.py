@@ -34,12 +34,11 @@ QUANTILES = (0.0, 0.1, 0.25, 0.5, 0.75, 0.9, 0.99, 1.0)
 def score(model, path: str | Path, normalizer: Normalizer | None = None) -> Iterator[tuple[str, str, float]]:
     """Stream ``(original line, normalised line, perplexity)`` for each non-empty line."""
     norm = normalizer or Normalizer()
-    score = model.score
     for chunk in chunked(read_lines(path, "text to winnow"), 2048):
         normed, counts = norm.batch(chunk, counts=True)  # numpy: Python per line would dominate
         for line, s, n in zip(chunk, normed, counts):
-            if s:  # perplexity over the words and </s>
-                yield line, s, 10 ** (-score(s, bos=True, eos=True) / (n + 1))
+            if s:
+                yield line, s, lm_mod.sentence_perplexity(model, s, n)
 
 
 def dev_threshold(model, dev: str | Path, percentile: float, normalizer: Normalizer | None = None) -> float:
