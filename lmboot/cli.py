@@ -341,6 +341,13 @@ def nmt_self_train(
     sample: bool = typer.Option(False, "--sample", help="A seeded random N lines instead of the first N."),
     min_score: Optional[float] = typer.Option(None, "--min-score", help="Keep hypotheses with mean log-prob/token >= this."),
     max_len_ratio: Optional[float] = typer.Option(3.0, "--max-len-ratio", help="Drop pairs with a larger length ratio."),
+    trust: float = typer.Option(1.0, "--trust", help="Train on this fraction of the sound translations, the most confident."),
+    check_src: Optional[Path] = typer.Option(None, "--check-src", help="Held-out in-domain source lines: keep the "
+                                             "fine-tuned model only if its translations of them make a better LM "
+                                             "(needs --check-dev and --check-lm)."),
+    check_dev: Optional[Path] = typer.Option(None, "--check-dev", help="In-domain target dev text for the check."),
+    check_lm: Optional[List[Path]] = typer.Option(None, "--check-lm", help="LMs the translations are interpolated "
+                                                  "with in the check (seed LM, general LM; repeat)."),
     mix_ratio: float = typer.Option(1.0, "--mix-ratio", help="Original pairs per synthetic pair."),
     steps: int = typer.Option(300, "--steps", help="Fine-tuning steps per round."),
     lr: Optional[float] = typer.Option(None, "--lr"),
@@ -354,17 +361,30 @@ def nmt_self_train(
     progress: Optional[bool] = typer.Option(None, "--progress/--no-progress"),
 ) -> None:
     """Fine-tune on the model's own translations of in-domain text, mixed with the original bitext."""
-    from lmboot.nmt.selftrain import LengthRatioFilter, MinScoreFilter, self_train
+    from lmboot.nmt.selftrain import DegenerateFilter, MinScoreFilter, self_train
 
     filters = ([MinScoreFilter(min_score)] if min_score is not None else []) + \
-        ([LengthRatioFilter(max_len_ratio)] if max_len_ratio else [])
+        [DegenerateFilter(max_len_ratio or float("inf"))]
+    judge = None
+    if check_src is not None:
+        if check_dev is None or not check_lm:
+            raise LmbootError("--check-src needs --check-dev and at least one --check-lm")
+        from lmboot.nmt.adapt import lm_judge
+        from lmboot.objective import DevObjective
+
+        out.mkdir(parents=True, exist_ok=True)
+        judge = lm_judge(DevObjective(check_lm, check_dev, work_dir=out), check_src, out, beam=beam, threads=threads)
     res = self_train(model, source, out, train_src, train_tgt, rounds=rounds, max_sentences=max_sentences,
-                     sample=sample, filters=filters, mix_ratio=mix_ratio, steps=steps, lr=lr, beam=beam,
-                     dev_src=dev_src, dev_tgt=dev_tgt, max_time=max_time, seed=seed, device=device,
+                     sample=sample, filters=filters, trust=trust, mix_ratio=mix_ratio, steps=steps, lr=lr, beam=beam,
+                     dev_src=dev_src, dev_tgt=dev_tgt, max_time=max_time, judge=judge, seed=seed, device=device,
                      threads=threads, progress=_progress(progress))
     for r in res.rounds:
         typer.echo(f"round {r.round}: kept {r.kept} of {r.translated} translations + {r.original} original pairs, "
                    f"{r.train.steps} steps -> {r.model_dir}")
+    if res.verdict is not None:
+        v = res.verdict
+        typer.echo(f"dev check: original {v.original:.2f}, fine-tuned {v.adapted:.2f} -> kept the "
+                   f"{'fine-tuned' if v.chosen == 'adapted' else 'original'} model: {res.model_dir}")
 # <<< nmt
 
 # >>> rescore (lmboot/rescore.py)

@@ -374,6 +374,17 @@ def write_json(path: PathLike, obj) -> None:
         f.write("\n")
 
 
+def sha256(path: PathLike) -> str:
+    """Hex sha256 of a file's bytes, read in 1 MiB blocks."""
+    import hashlib
+
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
 def _one_line(text: str) -> str:
     return text.replace("\t", " ").replace("\n", " ")
 

@@ -23,7 +23,6 @@ inputs, so a re-run (or a pipeline trying the other method) reuses them.
 """
 from __future__ import annotations
 
-import hashlib
 import json
 import logging
 import math
@@ -42,7 +41,7 @@ import numpy as np
 
 from lmboot import kenlm_tools
 from lmboot import lm as lm_mod
-from lmboot.corpus import Normalizer, atomic_path, atomic_write, check_file, read_lines
+from lmboot.corpus import Normalizer, atomic_path, atomic_write, check_file, read_lines, sha256
 from lmboot.errors import LmbootError
 
 log = logging.getLogger("lmboot")
@@ -50,6 +49,7 @@ log = logging.getLogger("lmboot")
 NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.+-]*$")
 METHOD_NAMES = ("linear", "loglinear")
 LOG_ZERO = -99.0  # how ARPA files (and lmplz) write log10(0)
+MIN_WEIGHT = 0.01  # linear mixing: a component below this dev weight is left out of the mixture
 _STAMP_VERSION = 1
 
 
@@ -401,6 +401,11 @@ def mix_arpa(arpas: Sequence[str | Path], weights: Sequence[float], out: str | P
         raise LmbootError(f"{len(arpas)} models but {len(weights)} weights")
     if any(w < 0 for w in weights) or not math.isclose(sum(weights), 1.0, abs_tol=1e-6):
         raise LmbootError(f"linear weights must be >= 0 and sum to 1, not {list(weights)}")
+    # A zero-weight component contributes nothing; listing its words would give them log10 -99.
+    live = [i for i, w in enumerate(weights) if w > 0]
+    arpas, weights = [arpas[i] for i in live], [weights[i] for i in live]
+    if models is not None:
+        models = [models[i] for i in live]
     t0 = time.perf_counter()
     vocab, grams, known = _read_components(arpas)  # first: our reader's errors name file and line
     if models is None:
@@ -548,17 +553,44 @@ class LinearInterpolator(Interpolator):
 
     name = "linear"
 
+    def __init__(self, min_weight: float = MIN_WEIGHT):
+        if not 0.0 <= min_weight < 1.0:
+            raise LmbootError(f"min_weight must be in [0, 1), not {min_weight}")
+        self.min_weight = min_weight
+
     def combine(self, components, dev_text, out_arpa, work_dir, progress=False) -> Combined:
         models = [lm_mod.load(c.arpa) for c in components]
         sentences = list(read_lines(dev_text, "dev text"))
-        em = em_weights(dev_token_probs(models, sentences))
+        probs = dev_token_probs(models, sentences)
+        keep = list(range(len(components)))
+        # A component the dev set gives (almost) no weight must not enter the static mixture:
+        # every word only it knows would be listed with probability ~0 (log10 -99), far below
+        # what the mixture's <unk> (or the OOV penalty) gives that word when it is left out.
+        while True:
+            em = em_weights(probs[:, keep])
+            top = keep[int(np.argmax(em.weights))]  # the best component always stays
+            low = [k for k, w in zip(keep, em.weights) if w < self.min_weight and k != top]
+            if not low:
+                break
+            keep = [k for k in keep if k not in low]
+        dropped = [components[k].name for k in range(len(components)) if k not in keep]
+        if dropped:
+            log.warning("lm build: source(s) %s got weight < %g on the dev text and are left out of the "
+                        "mixture", ", ".join(dropped), self.min_weight)
         if not em.converged:
             log.warning("EM did not converge in %d iterations; using the last weights", em.iterations)
-        stats = mix_arpa([c.arpa for c in components], em.weights, out_arpa, models=models,
-                         progress=progress)
+        weights = [0.0] * len(components)
+        for k, w in zip(keep, em.weights):
+            weights[k] = w
+        if len(keep) == 1:
+            with atomic_path(out_arpa) as tmp:
+                shutil.copyfile(components[keep[0]].arpa, tmp)
+            return Combined(weights=weights, info={"em": asdict(em), "dropped": dropped})
+        stats = mix_arpa([components[k].arpa for k in keep], em.weights, out_arpa,
+                         models=[models[k] for k in keep], progress=progress)
         log.info("mixed %s n-grams in %.1f s (%.0f n-grams/s)", "+".join(map(str, stats.ngrams)),
                  stats.seconds, stats.ngrams_per_s)
-        return Combined(weights=em.weights, info={"em": asdict(em), "mix": asdict(stats)})
+        return Combined(weights=weights, info={"em": asdict(em), "mix": asdict(stats), "dropped": dropped})
 
 
 class LogLinearInterpolator(Interpolator):
@@ -696,20 +728,12 @@ def _normalise_sources(sources) -> list[tuple[str, Path]]:
     return out
 
 
-def _sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
-
-
 def _train_component(name: str, text: Path, work_dir: Path, order: int, prune, normalizer: Normalizer,
                      intermediate: bool, memory: str | None) -> Component:
     arpa = work_dir / f"{name}.arpa"
     inter = work_dir / f"{name}.intermediate" if intermediate else None
     stamp_path = work_dir / f"{name}.stamp.json"
-    stamp = {"version": _STAMP_VERSION, "text": str(text.resolve()), "sha256": _sha256(text),
+    stamp = {"version": _STAMP_VERSION, "text": str(text.resolve()), "sha256": sha256(text),
              "order": order, "prune": list(prune) if prune else None,
              "normalizer": {"lowercase": normalizer.lowercase, "digits": normalizer.digits}}
     try:

@@ -410,6 +410,114 @@ class TuneResult:
                 f"{self.signature}")
 
 
+def _matrices(entries: list[dict], scorer: LMScorer):
+    """(entries × hypotheses) arrays: producer score, tokens, LM log-prob, words, valid, flat index."""
+    import numpy as np
+
+    n, width = len(entries), max(len(e["hyps"]) for e in entries)
+    score = np.zeros((n, width))
+    tokens = np.ones((n, width))
+    lmlp = np.zeros((n, width))
+    words = np.zeros((n, width))
+    valid = np.zeros((n, width), dtype=bool)
+    flat = np.zeros((n, width), dtype=np.int64)  # index of (entry, hyp) into the flat hypothesis list
+    all_lps, all_nws = scorer.score_words([h["text"] for e in entries for h in e["hyps"]])
+    at = 0
+    for i, e in enumerate(entries):
+        hyps = e["hyps"]
+        k = len(hyps)
+        score[i, :k] = [h["score"] for h in hyps]
+        tokens[i, :k] = [_n_tokens(h) for h in hyps]
+        lmlp[i, :k], words[i, :k], valid[i, :k] = all_lps[at:at + k], all_nws[at:at + k], True
+        flat[i, :k] = np.arange(at, at + k)
+        at += k
+    return score, tokens, lmlp, words, valid, flat
+
+
+#: Grid for tuning by the LM objective: fewer points (each costs one lmplz run).
+LM_OBJECTIVE_WEIGHTS = (0.0, 0.1, 0.2, 0.4, 0.7, 1.0, 1.5)
+LM_OBJECTIVE_PENALTIES = (-1.0, -0.5, 0.0, 0.5, 1.0)
+
+
+@dataclass
+class LMTuneResult:
+    """Weights chosen by the in-domain dev objective of the final LM (lower is better):
+    ``before`` is the producer's top-1 (lambda = mu = 0), ``after`` the chosen weights."""
+
+    weights: Weights
+    before: float
+    after: float
+    entries: int
+    grid_points: int
+    evaluated: int  # distinct choices judged (grid points choosing the same texts share one)
+    changed: int
+    top: list = field(default_factory=list, repr=False)
+
+    def to_json(self) -> dict:
+        d = asdict(self)
+        d["weights"] = self.weights.to_json()
+        return d
+
+    def summary(self) -> str:
+        w = self.weights
+        return (f"tuned on the LM dev objective ({self.entries} entries, {self.grid_points} grid points, "
+                f"{self.evaluated} distinct choices): lambda={w.lm_weight:g} mu={w.length_penalty:g}; "
+                f"dev perplexity {self.before:.2f} (producer's top-1) -> {self.after:.2f}; "
+                f"{self.changed} choices changed")
+
+
+def tune_lm(entries: list[dict], scorer: LMScorer, objective,
+            lm_weights: Sequence[float] = LM_OBJECTIVE_WEIGHTS,
+            length_penalties: Sequence[float] = LM_OBJECTIVE_PENALTIES) -> LMTuneResult:
+    """Choose lambda and mu by what the chosen translations do to the final LM.
+
+    ``objective`` maps the chosen texts (one per entry, degenerate ones left out) to a dev
+    perplexity (:class:`lmboot.objective.DevObjective`). No references are needed: the
+    in-domain dev text of the *target* language is the judge, so an in-domain seed LM can
+    help where chrF on general-domain dev pairs cannot see it. lambda = mu = 0 is in the
+    grid, so the result is never worse on dev than the producer's own ranking; ties (within
+    :data:`lmboot.objective.TIE`) go to the least change (smallest |mu|, then lambda).
+    """
+    import numpy as np
+
+    from lmboot.nmt.quality import degenerate
+    from lmboot.objective import TIE
+
+    entries = list(entries)
+    if not entries:
+        raise LmbootError("no entries to tune on")
+    score, _tokens, lmlp, words, valid, flat = _matrices(entries, scorer)
+    hyps = [h for e in entries for h in e["hyps"]]
+    sources = [e.get("source") for e in entries for _ in e["hyps"]]
+    sound = np.array([degenerate(h["text"], s) is None for h, s in zip(hyps, sources)])
+    rows = np.arange(len(entries))
+    cache: dict[bytes, float] = {}
+
+    def evaluate(choice) -> float:
+        key = choice.astype(np.int32).tobytes()
+        if key not in cache:
+            idx = flat[rows, choice]
+            cache[key] = float(objective([hyps[i]["text"] for i in idx[sound[idx]]]))
+        return cache[key]
+
+    before = evaluate(np.zeros(len(entries), dtype=np.int64))
+    lams = sorted({float(x) for x in lm_weights} | {0.0})
+    mus = sorted({float(x) for x in length_penalties} | {0.0}, key=lambda x: (abs(x), x))
+    candidates = []
+    for mu in mus:
+        for lam in lams:
+            total = np.where(valid, score + mu * words + lam * lmlp, -np.inf)
+            choice = total.argmax(axis=1)
+            candidates.append((evaluate(choice), (abs(mu), lam), Weights(lam, mu, 0.0), choice))
+    candidates.sort(key=lambda c: (c[0], c[1]))
+    floor = candidates[0][0] * (1 + TIE)  # within the tie margin: the least change wins
+    best_val, _, best_w, best_choice = min((c for c in candidates if c[0] <= floor), key=lambda c: c[1])
+    top = [{"value": c[0], **c[2].to_json()} for c in candidates[:10]]
+    return LMTuneResult(weights=best_w, before=before, after=best_val, entries=len(entries),
+                        grid_points=len(candidates), evaluated=len(cache),
+                        changed=int((best_choice != 0).sum()), top=top)
+
+
 def tune(entries: list[dict], scorer: LMScorer, metric: str = "chrf",
          lm_weights: Sequence[float] = DEFAULT_LM_WEIGHTS,
          length_penalties: Sequence[float] = DEFAULT_LENGTH_PENALTIES,
@@ -433,26 +541,10 @@ def tune(entries: list[dict], scorer: LMScorer, metric: str = "chrf",
     for e in entries:
         if not isinstance(e.get("ref"), str):
             raise LmbootError(f"entry {e.get('id')!r} has no 'ref': tuning needs references")
-    n, width = len(entries), max(len(e["hyps"]) for e in entries)
-    score = np.zeros((n, width))
-    tokens = np.ones((n, width))
-    lmlp = np.zeros((n, width))
-    words = np.zeros((n, width))
-    valid = np.zeros((n, width), dtype=bool)
-    texts: list[str] = []
-    refs: list[str] = []
-    flat = np.zeros((n, width), dtype=np.int64)  # index of (entry, hyp) into texts
-    all_lps, all_nws = scorer.score_words([h["text"] for e in entries for h in e["hyps"]])
-    for i, e in enumerate(entries):
-        hyps = e["hyps"]
-        k = len(hyps)
-        lps, nws = all_lps[len(texts):len(texts) + k], all_nws[len(texts):len(texts) + k]
-        score[i, :k] = [h["score"] for h in hyps]
-        tokens[i, :k] = [_n_tokens(h) for h in hyps]
-        lmlp[i, :k], words[i, :k], valid[i, :k] = lps, nws, True
-        flat[i, :k] = np.arange(len(texts), len(texts) + k)
-        texts += [h["text"] for h in hyps]
-        refs += [e["ref"]] * k
+    n = len(entries)
+    score, tokens, lmlp, words, valid, flat = _matrices(entries, scorer)
+    texts = [h["text"] for e in entries for h in e["hyps"]]
+    refs = [e["ref"] for e in entries for _ in e["hyps"]]
     stats = m.stats(texts, refs)
     rows = np.arange(n)
     cache: dict[bytes, float] = {}

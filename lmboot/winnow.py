@@ -138,6 +138,56 @@ def winnow(text: str | Path, model_path: str | Path, out_dir: str | Path, thresh
     return res
 
 
+DEFAULT_PERCENTILES = (50.0, 75.0, 90.0, 95.0, 99.0)
+
+
+@dataclass
+class TuneResult:
+    """The threshold the dev objective chose: ``percentile`` None means keep everything."""
+
+    percentile: float | None
+    threshold: float | None
+    objective: float
+    grid: list = field(default_factory=list)
+
+    def to_json(self) -> dict:
+        return asdict(self)
+
+
+def tune(text: str | Path, model_path: str | Path, dev: str | Path, objective,
+         percentiles=DEFAULT_PERCENTILES, normalizer: Normalizer | None = None) -> TuneResult:
+    """Choose the winnowing percentile by the in-domain dev objective of the final LM.
+
+    Each candidate keeps the lines of ``text`` whose seed-LM perplexity is at most that
+    percentile of the dev perplexities; keeping everything (no winnowing) is always a
+    candidate, so winnowing is switched off when it does not help on dev. Ties
+    (:data:`lmboot.objective.TIE`) go to the larger percentile (the least text dropped).
+    """
+    from lmboot.objective import choose
+
+    model = lm_mod.load(model_path)
+    dev_ppls = np.asarray([p for _, _, p in score(model, dev, normalizer)])
+    if not len(dev_ppls):
+        raise LmbootError("no sentence to set the threshold from", path=dev)
+    lines, ppls = [], []
+    for line, _s, p in score(model, text, normalizer):
+        lines.append(line)
+        ppls.append(p)
+    arr = np.asarray(ppls)
+    grid = [{"percentile": None, "threshold": None, "kept": len(lines), "objective": objective(lines)}]
+    for q in sorted({float(x) for x in percentiles}, reverse=True):
+        if not 0 < q <= 100:
+            raise LmbootError(f"percentile must be in (0, 100], not {q}")
+        t = float(np.percentile(dev_ppls, q))
+        kept = [x for x, p in zip(lines, arr) if p <= t]
+        grid.append({"percentile": q, "threshold": t, "kept": len(kept), "objective": objective(kept)})
+    best = choose(grid, lambda g: -(g["percentile"] or 101.0))
+    log.info("winnow: dev objective chose %s", "no winnowing" if best["percentile"] is None
+             else f"p{best['percentile']:g} (threshold {best['threshold']:.1f}, keeps {best['kept']})")
+    return TuneResult(percentile=best["percentile"], threshold=best["threshold"], objective=best["objective"],
+                      grid=grid)
+
+
 def plot_histogram(scores_path: str | Path, threshold: float, png: str | Path) -> Path:
     """Histogram of log10 sentence perplexities with the cut marked (matplotlib, headless)."""
     import matplotlib

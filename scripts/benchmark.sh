@@ -1,14 +1,28 @@
 #!/usr/bin/env bash
-# The paper's ablation on the real benchmark ../shared/bench/tico-en-hi: baselines, each
-# technique added alone, and all together. Writes runs/tico-en-hi/report.md and prints the table.
-#   bash scripts/benchmark.sh [extra lmboot run options, e.g. --from lm]
+# The ablation on the real benchmarks in ../shared/bench: baselines without translation, each
+# technique added alone on top of the best of them, and all together. For each NAME writes
+# runs/NAME/report.md and docs/results-NAME.{md,json,png}.
+#   bash scripts/benchmark.sh [va-en-de|tico-en-hi ...] [-- extra lmboot run options, e.g. --from lm]
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-if [ ! -f "$root/../shared/bench/tico-en-hi/seed.hi" ]; then
-  echo "benchmark.sh: ../shared/bench/tico-en-hi not found beside the checkout" >&2; exit 2
-fi
+names=()
+while (($#)) && [ "$1" != "--" ]; do names+=("$1"); shift; done
+[ "${1:-}" = "--" ] && shift
+((${#names[@]})) || names=(va-en-de tico-en-hi)
+for name in "${names[@]}"; do
+  if [ ! -f "$root/scripts/conf/$name.toml" ]; then
+    echo "benchmark.sh: no config scripts/conf/$name.toml" >&2; exit 2
+  fi
+  if [ ! -d "$root/../shared/bench/$name" ]; then
+    echo "benchmark.sh: ../shared/bench/$name not found beside the checkout" >&2; exit 2
+  fi
+done
 bash "$root/scripts/setup.sh"
 cd "$root"
-start=$(date +%s)
-.venv/bin/lmboot run scripts/conf/tico-en-hi.toml --ablation "$@"
-echo "benchmark: $(( $(date +%s) - start )) s on $(nproc) cores" >&2
+for name in "${names[@]}"; do
+  start=$(date +%s)
+  .venv/bin/lmboot run "scripts/conf/$name.toml" --ablation "$@"
+  secs=$(( $(date +%s) - start ))
+  echo "benchmark $name: $secs s on $(nproc) cores" >&2
+  .venv/bin/python scripts/bench_results.py "$name" "runs/$name" "$secs"
+done

@@ -246,3 +246,57 @@ def test_two_process_gloo_training_and_sharded_translation(data, tmp_path):
     assert [x["id"] for x in dist_recs] == [x["id"] for x in one_recs]
     assert [x["source"] for x in dist_recs] == [x["source"] for x in one_recs]
     assert not list(tmp_path.glob(".dist.jsonl.*"))
+
+
+@pytest.mark.slow
+def test_self_training_dev_check_rejects_a_broken_fine_tune(trained, data, tmp_path):
+    """A fine-tune that wrecks the translator (learning rate 100x too high) must not be kept:
+    the judge (here dev chrF, negated: lower is better) prefers the translator it started from."""
+    calls = []
+
+    def judge(model_dir):
+        calls.append(Path(model_dir))
+        return -_chrf(model_dir, data / "indomain_test.en", data / "indomain_test.xx",
+                      tmp_path / f"judge{len(calls)}.jsonl")
+
+    res = self_train(trained, data / "indomain.en", tmp_path / "st", data / "train.en", data / "train.xx",
+                     rounds=1, steps=40, lr=0.2, warmup_steps=1, beam=2, seed=1, threads=1, progress=False,
+                     judge=judge)
+    assert calls == [trained, tmp_path / "st" / "model"]
+    v = res.verdict
+    assert v.chosen == "original" and res.model_dir == trained
+    assert v.adapted > v.original + 5  # the broken translator really is much worse
+    summary = json.loads((tmp_path / "st" / "summary.json").read_text())
+    assert summary["verdict"]["chosen"] == "original" and summary["model"] == str(trained)
+
+
+def test_self_training_keeps_only_sound_confident_translations(trained, data, tmp_path, monkeypatch):
+    """Degenerate hypotheses never reach fine-tuning; ``trust`` keeps the most confident share."""
+    from lmboot.nmt import selftrain
+
+    seen = {}
+
+    def fake_fine_tune(model_dir, src, tgt, out_model, **kw):
+        seen["src"] = Path(src).read_text(encoding="utf-8").splitlines()
+        seen["tgt"] = Path(tgt).read_text(encoding="utf-8").splitlines()
+        shutil.copytree(model_dir, out_model, dirs_exist_ok=True)
+        from lmboot.nmt.train import TrainResult
+
+        return TrainResult(model_dir=Path(out_model), start_step=0, steps=0, stopped="max_steps", seconds=0.0,
+                           target_tokens_per_s=0.0, tokens_per_s=0.0)
+
+    monkeypatch.setattr("lmboot.nmt.adapt.fine_tune", fake_fine_tune)
+    rdir = tmp_path / "st" / "round-1"
+    rdir.mkdir(parents=True)
+    (rdir / "source.txt").write_text("a b c\nd e f\ng h i\nj k l\n", encoding="utf-8")
+    recs = [("a b c", "x y z", -1.0), ("d e f", "loop loop loop loop", -0.1), ("g h i", "p q r", -3.0),
+            ("j k l", "s t u", -0.5)]
+    with open(rdir / "nbest.jsonl", "w", encoding="utf-8") as f:
+        for i, (s, t, sc) in enumerate(recs):
+            f.write(json.dumps({"id": str(i + 1), "source": s, "hyps": [{"text": t, "score": sc, "tokens": 3}]}) + "\n")
+    src = tmp_path / "source.en"
+    src.write_text("a b c\nd e f\ng h i\nj k l\n", encoding="utf-8")
+    res = selftrain.self_train(trained, src, tmp_path / "st", data / "train.en", data / "train.xx", trust=0.67,
+                               mix_ratio=0.0, steps=1, threads=1, progress=False)
+    # The loop is dropped; of the 3 sound ones the 2 most confident (-0.5, -1.0 per 3 tokens) stay.
+    assert seen["tgt"] == ["x y z", "s t u"] and res.rounds[0].kept == 2

@@ -4,13 +4,16 @@
 """
 from __future__ import annotations
 
+from lmboot.nmt.adapt import Verdict, fine_tune, keep_better
 from lmboot.nmt.model import PRESETS, load_model
-from lmboot.nmt.selftrain import (HypothesisFilter, LengthRatioFilter, MinScoreFilter, SelfTrainResult,
-                                  self_train)
+from lmboot.nmt.quality import (DegenerateFilter, HypothesisFilter, LengthRatioFilter, MinScoreFilter,
+                                degenerate)
+from lmboot.nmt.selftrain import SelfTrainResult, self_train
 from lmboot.nmt.spm import SpmResult, train_spm
 from lmboot.nmt.train import TrainResult, train
 from lmboot.nmt.translate import TranslateResult, Translator, score, translate
 
 __all__ = ["PRESETS", "load_model", "train_spm", "SpmResult", "train", "TrainResult", "translate",
            "TranslateResult", "Translator", "score", "self_train", "SelfTrainResult", "HypothesisFilter",
-           "MinScoreFilter", "LengthRatioFilter"]
+           "MinScoreFilter", "LengthRatioFilter", "DegenerateFilter", "degenerate", "fine_tune", "keep_better",
+           "Verdict"]

@@ -1,11 +1,15 @@
 """Self-training: fine-tune the translator on its own translations of in-domain source text.
 
 Each round: translate (a subset of) the in-domain source with the current model, keep the
-top hypothesis of each sentence if it passes the filters, mix those synthetic pairs with a
+top hypothesis of each sentence if it is sound (:mod:`lmboot.nmt.quality`) and among the
+ones the translator is most confident of, mix those synthetic pairs with a
 seeded sample of the original bitext (``mix_ratio`` original pairs per synthetic pair) and
 fine-tune the current model on the mix. Rounds before the last write their model to
 ``OUT/round-K/model``; the last round's model is ``OUT/model``. Every round's n-best list and
-training bitext stay in ``OUT/round-K/`` for inspection; re-running skips finished work.
+training bitext stay in ``OUT/round-K/`` for inspection; re-running skips finished work. With a ``judge`` the
+fine-tuned translator must beat the one it started from, or the original is kept
+(:func:`lmboot.nmt.adapt.keep_better`): self-training never makes the translator worse on
+the judge's terms.
 
 >>> from lmboot.nmt import self_train, MinScoreFilter              # doctest: +SKIP
 >>> res = self_train("runs/en-hi", "source.en", "runs/en-hi-st", "general.en", "general.hi",
@@ -18,50 +22,16 @@ import json
 import logging
 import os
 import random
-from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Sequence
+from typing import Callable, Sequence
 
 from lmboot.corpus import atomic_write, write_bitext
 from lmboot.errors import LmbootError
+from lmboot.nmt.quality import (DegenerateFilter, HypothesisFilter, LengthRatioFilter,  # noqa: F401 (re-export)
+                                MinScoreFilter, mean_logprob, most_confident)
 
 log = logging.getLogger("lmboot")
-
-
-class HypothesisFilter(ABC):
-    """Decides whether a synthetic pair (source, n-best hypothesis) is used for training."""
-
-    name = "filter"
-
-    @abstractmethod
-    def keep(self, source: str, hyp: dict) -> bool:
-        """``hyp`` is an n-best entry: ``{"text", "score", "tokens"}``."""
-
-
-@dataclass
-class MinScoreFilter(HypothesisFilter):
-    """Keep hypotheses whose mean log-probability per token is at least ``min_score``."""
-
-    min_score: float
-    name = "min_score"
-
-    def keep(self, source: str, hyp: dict) -> bool:
-        return hyp["score"] / max(int(hyp["tokens"]), 1) >= self.min_score
-
-
-@dataclass
-class LengthRatioFilter(HypothesisFilter):
-    """Drop pairs whose character-length ratio exceeds ``max_ratio`` either way (hallucinations)."""
-
-    max_ratio: float = 3.0
-    name = "length_ratio"
-
-    def keep(self, source: str, hyp: dict) -> bool:
-        a, b = len(source.strip()), len(hyp["text"].strip())
-        if b == 0:
-            return False
-        return max(a, b) / max(min(a, b), 1) <= self.max_ratio
 
 
 @dataclass
@@ -77,8 +47,10 @@ class RoundResult:
 
 @dataclass
 class SelfTrainResult:
-    model_dir: Path
+    model_dir: Path  # the translator kept (the fine-tuned one, unless the dev check rejected it)
     rounds: list[RoundResult] = field(default_factory=list)
+    verdict: object = None  # lmboot.nmt.adapt.Verdict, when a judge was given
+    dev: dict = field(default_factory=dict)  # dev BLEU/chrF of the original and fine-tuned translators
 
 
 def _subset(source: Path, out: Path, max_sentences: int | None, sample: bool, seed: int) -> Path:
@@ -105,7 +77,8 @@ def self_train(
     rounds: int = 1,
     max_sentences: int | None = None,
     sample: bool = False,
-    filters: Sequence[HypothesisFilter] = (),
+    filters: Sequence[HypothesisFilter] = (DegenerateFilter(),),
+    trust: float = 1.0,
     mix_ratio: float = 1.0,
     steps: int = 300,
     lr: float | None = None,
@@ -115,6 +88,8 @@ def self_train(
     valid_every: int | None = None,
     beam: int = 5,
     max_time: float | str | None = None,
+    judge: Callable[[Path], float] | None = None,
+    translate_kwargs: dict | None = None,
     seed: int = 1,
     device: str | None = None,
     threads: int | None = None,
@@ -123,37 +98,48 @@ def self_train(
     """Run ``rounds`` rounds of self-training starting from ``model_dir``; see the module doc.
 
     ``max_sentences`` translates only the first N lines of ``source`` (``sample=True``: a
-    seeded random N). ``lr`` defaults to half the preset's learning rate; ``steps`` are the
-    fine-tuning steps per round. ``max_time`` bounds each round's fine-tuning.
+    seeded random N). Only translations the translator can be trusted with are trained on:
+    those passing ``filters`` (by default :class:`~lmboot.nmt.quality.DegenerateFilter`:
+    no loops, stutters or length outliers), and of those the ``trust`` fraction with the
+    highest log-probability per token. ``lr`` defaults to half the preset's learning rate;
+    ``steps`` are the fine-tuning steps per round. ``max_time`` bounds each round's
+    fine-tuning. With ``judge`` (a function of a model directory, lower is better), the
+    fine-tuned translator is kept only if it judges better than the one it started from
+    (:func:`lmboot.nmt.adapt.keep_better`); ``result.model_dir`` is the one kept.
+    ``translate_kwargs`` go to :func:`lmboot.nmt.translate` (e.g. ``engine``).
     """
+    from lmboot.nmt.adapt import best_dev_scores, fine_tune, keep_better
     from lmboot.nmt.data import read_pairs
-    from lmboot.nmt.model import PRESETS, read_info
-    from lmboot.nmt.train import train
+    from lmboot.nmt.model import read_info
     from lmboot.nmt.translate import iter_nbest, translate
 
     if rounds < 1:
         raise LmbootError(f"rounds must be >= 1, not {rounds}")
     if mix_ratio < 0:
         raise LmbootError(f"mix ratio must be >= 0, not {mix_ratio}")
-    info = read_info(model_dir)
+    if not 0.0 < trust <= 1.0:
+        raise LmbootError(f"trust must be in (0, 1], not {trust}")
+    read_info(model_dir)
     out = Path(out_dir)
     original = read_pairs(train_src, train_tgt, "training bitext")
-    current = Path(model_dir)
+    start = current = Path(model_dir)
     result = SelfTrainResult(model_dir=out / "model")
-    base_lr = PRESETS.get(info.preset, PRESETS["small"]).lr
     for r in range(1, rounds + 1):
         rdir = out / f"round-{r}"
         rdir.mkdir(parents=True, exist_ok=True)
         subset = _subset(Path(source), rdir / "source.txt", max_sentences, sample, seed + r)
         nbest = rdir / "nbest.jsonl"
         if not nbest.exists():  # written atomically: present means complete
-            translate(current, subset, nbest, beam=beam, nbest=1, device=device, threads=threads, progress=progress)
-        pairs, n = [], 0
+            translate(current, subset, nbest, beam=beam, nbest=1, device=device, threads=threads, progress=progress,
+                      **(translate_kwargs or {}))
+        candidates, n = [], 0
         for rec in iter_nbest(nbest):
             n += 1
             hyp = rec["hyps"][0]
             if hyp["text"].strip() and all(f.keep(rec["source"], hyp) for f in filters):
-                pairs.append((rec["source"], hyp["text"]))
+                candidates.append((rec["source"], hyp))
+        mask = most_confident([mean_logprob(h) for _, h in candidates], trust) if candidates else []
+        pairs = [(s, h["text"]) for (s, h), keep in zip(candidates, mask) if keep]
         if not pairs:
             raise LmbootError("no synthetic pair passed the filters; relax --min-score", path=nbest)
         k = min(len(original), int(round(mix_ratio * len(pairs))))
@@ -161,19 +147,22 @@ def self_train(
         mixed = pairs + orig
         write_bitext(mixed, rdir / "train.src", rdir / "train.tgt")
         target = out / "model" if r == rounds else rdir / "model"
-        tr = train(rdir / "train.src", rdir / "train.tgt", target, src_lang=info.src_lang, tgt_lang=info.tgt_lang,
-                   init_from=current, max_steps=steps, lr=lr if lr is not None else base_lr / 2,
-                   warmup_steps=warmup_steps if warmup_steps is not None else max(1, steps // 10),
-                   dev_src=dev_src, dev_tgt=dev_tgt, valid_every=valid_every or steps, patience=None,
-                   max_time=max_time, seed=seed + r, device=device, threads=threads, progress=progress)
+        tr = fine_tune(current, rdir / "train.src", rdir / "train.tgt", target, steps=steps, lr=lr,
+                       warmup_steps=warmup_steps, dev_src=dev_src, dev_tgt=dev_tgt, valid_every=valid_every,
+                       max_time=max_time, seed=seed + r, device=device, threads=threads, progress=progress)
         rr = RoundResult(round=r, model_dir=target, nbest=nbest, translated=n, kept=len(pairs), original=len(orig),
                          train=tr)
         result.rounds.append(rr)
-        log.info("self-training round %d: kept %d of %d translations, + %d original pairs, %d steps -> %s",
-                 r, len(pairs), n, len(orig), tr.steps, target)
+        log.info("self-training round %d: kept %d of %d translations (%d sound), + %d original pairs, "
+                 "%d steps -> %s", r, len(pairs), n, len(candidates), len(orig), tr.steps, target)
         current = target
+    result.dev = {"original": best_dev_scores(start), "fine-tuned": best_dev_scores(current)}
+    if judge is not None:
+        result.verdict = keep_better(start, current, judge)
+        result.model_dir = result.verdict.model_dir
     with atomic_write(out / "summary.json") as f:
         json.dump({"model": str(result.model_dir),
+                   "verdict": result.verdict.to_json() if result.verdict else None, "dev": result.dev,
                    "rounds": [{"round": x.round, "model": str(x.model_dir), "nbest": str(x.nbest),
                                "translated": x.translated, "kept": x.kept, "original": x.original,
                                "steps": x.train.steps, "best": x.train.best} for x in result.rounds]},

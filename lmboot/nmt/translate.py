@@ -62,6 +62,7 @@ class Translator:
 
     def __init__(self, model, tokenizer, info, *, device=None, beam: int = 5, nbest: int = 1,
                  max_len_a: float = 1.5, max_len_b: int = 10, len_penalty: float = 1.0,
+                 no_repeat_ngram_size: int = 0,
                  batch_tokens: int = 4096, max_sentences: int = 64, max_src_len: int = 256):
         import torch
 
@@ -80,10 +81,20 @@ class Translator:
         self.prompt = tgt_enc.prefix_indices.to(self.device)  # [</s>, __tgt__]
         self.decoder = tokenizer.create_decoder()
         self.eos = tokenizer.vocab_info.eos_idx
+        if no_repeat_ngram_size < 0:
+            raise LmbootError(f"no_repeat_ngram_size must be >= 0, not {no_repeat_ngram_size}")
+        # A weak translator loops ("der während der während ..."): blocking a repeated token
+        # n-gram keeps loops out of the beam, so the n-best list holds real alternatives.
+        procs = []
+        if no_repeat_ngram_size:
+            from fairseq2.generation.step_processor import NGramRepeatBlockProcessor
+
+            procs.append(NGramRepeatBlockProcessor(no_repeat_ngram_size))
         # Scores are raw log-probabilities (normalize_scores=False): what FORMATS.md asks for.
         self.gen = BeamSearchSeq2SeqGenerator(model, tokenizer.vocab_info, beam_size=beam,
                                               max_gen_len=(max_len_a, max_len_b),
-                                              normalize_scores=False, len_penalty=len_penalty)
+                                              normalize_scores=False, len_penalty=len_penalty,
+                                              step_processors=procs or None)
         self._torch = torch
         self.truncated = 0
 
@@ -180,6 +191,7 @@ def translate(
     max_len_a: float = 1.5,
     max_len_b: int = 10,
     len_penalty: float = 1.0,
+    no_repeat_ngram_size: int = 0,
     device: str | None = None,
     threads: int | None = None,
     progress: bool | None = None,
@@ -198,7 +210,8 @@ def translate(
     dev = setup_device(device, threads)
     model, tokenizer, info = load_model(model_dir, dev, checkpoint)
     tr = Translator(model, tokenizer, info, beam=beam, nbest=nbest, max_len_a=max_len_a, max_len_b=max_len_b,
-                    len_penalty=len_penalty, batch_tokens=batch_tokens, max_sentences=max_sentences)
+                    len_penalty=len_penalty, no_repeat_ngram_size=no_repeat_ngram_size,
+                    batch_tokens=batch_tokens, max_sentences=max_sentences)
     out_jsonl = Path(out_jsonl)
     total = count_lines(input_path) if max_lines is None else min(max_lines, count_lines(input_path))
     refs = _ref_reader(ref_path, input_path)

@@ -1,0 +1,349 @@
+"""The pipeline's steps: thin adapters from a step's inputs and parameters to the library.
+
+Each function is ``fn(out_dir, inputs, params) -> (outputs, metrics)`` (see
+:class:`lmboot.pipeline.runner.Step`); the library modules do the work. Every choice that
+shapes the translated LM text is judged on the in-domain dev text by the final LM it would
+make (:class:`lmboot.objective.DevObjective`): which translator (selection fine-tuning and
+self-training keep the adapted translator only if it is better), the rescoring weights, how
+many hypotheses per sentence, and the winnowing threshold. Each of those checks can switch
+its technique off, and the step's metrics say so.
+"""
+from __future__ import annotations
+
+import json
+import logging
+import random
+import shutil
+from pathlib import Path
+from typing import Any
+
+from lmboot.corpus import Normalizer, atomic_path, read_bitext, read_lines, write_bitext, write_json, write_lines
+from lmboot.errors import LmbootError
+
+log = logging.getLogger("lmboot")
+
+
+# --------------------------------------------------------------------------------------
+# Shared helpers
+# --------------------------------------------------------------------------------------
+def objective(i: dict, p: dict, out: Path):
+    """The dev objective of the final LM: seed LM + best-baseline general LM + a candidate text."""
+    from lmboot.objective import DevObjective
+
+    obj = DevObjective([i["seed_lm"], i["general_lm"]], i["dev"], order=p["lm_order"], oov_penalty=p["oov_penalty"],
+                       work_dir=out)
+    if obj.unknown_rate() > 0.5:
+        log.warning("%.0f%% of the dev tokens are unknown to the seed and general LMs: dev decisions rest on "
+                    "little evidence", 100 * obj.unknown_rate())
+    return obj
+
+
+def _engine_kwargs(p: dict) -> dict:
+    return {} if p.get("engine", "fairseq2") == "fairseq2" else {"engine": p["engine"]}
+
+
+def _translate_kwargs(p: dict) -> dict:
+    return {"no_repeat_ngram_size": p["no_repeat_ngram_size"], "threads": p["threads"], **_engine_kwargs(p)}
+
+
+def judge(obj, check_src: str | Path, out: Path, p: dict):
+    """Judge translators by the dev objective of their top-1 translations of the check sentences."""
+    from lmboot.nmt.adapt import lm_judge
+
+    return lm_judge(obj, check_src, out, beam=p["beam"], **_translate_kwargs(p))
+
+
+def _norm_pairs(pairs, normalize: bool):
+    if not normalize:
+        return [(s, t) for s, t in pairs]
+    norm = Normalizer()
+    src, tgt = norm.batch([s for s, _ in pairs]), norm.batch([t for _, t in pairs])
+    return [(s, t) for s, t in zip(src, tgt) if s and t]
+
+
+def mt_scores(hyp: str | Path, ref: str | Path) -> dict:
+    """BLEU and chrF of a top-1 text against references (sacrebleu, with signatures)."""
+    from lmboot.nmt.translate import score
+
+    hyps = Path(hyp).read_text(encoding="utf-8").splitlines()
+    refs = Path(ref).read_text(encoding="utf-8").splitlines()[: len(hyps)]
+    return score(hyps, refs)
+
+
+# --------------------------------------------------------------------------------------
+# Seed LM and the baselines without translation
+# --------------------------------------------------------------------------------------
+def seed_lm(out: Path, i: dict, p: dict):
+    from lmboot import lm
+
+    r = lm.train(i["text"], out / "seed.arpa", order=p["order"], binary=out / "seed.bin")
+    return {"arpa": r.arpa, "binary": r.binary}, {"sentences": r.sentences, "tokens": r.tokens,
+                                                  "discount_fallback": r.discount_fallback}
+
+
+def select(out: Path, i: dict, p: dict):
+    from lmboot import select as sel
+
+    kw = {k: v for k, v in p.items() if k in ("keep_fraction", "k", "dim")}
+    r = sel.select(i["src"], i["tgt"], i["seed"], out, method=p["method"], random_seed=p["seed"], **kw)
+    outs = {"src": r.selected_src, "tgt": r.selected_tgt, "scores": r.scores_path, "summary": r.summary_path}
+    if r.histogram_path:
+        outs["histogram"] = r.histogram_path
+    return outs, {"total": r.total, "kept": r.kept, "rule": r.rule, "threshold": r.threshold,
+                  "sentences_per_s": round(r.sentences_per_s, 1)}
+
+
+def lm_build(out: Path, i: dict, p: dict):
+    """One interpolated LM of the text sources ``text:NAME`` (components cached run-wide)."""
+    from lmboot import mix
+
+    sources = [(k.split(":", 1)[1], v) for k, v in i.items() if k.startswith("text:")]
+    empty = [k for k, v in sources if Path(v).stat().st_size == 0]
+    for k in empty:
+        log.warning("lm build: source %s is empty (nothing survived the earlier steps); left out", k)
+    sources = [(k, v) for k, v in sources if k not in empty]
+    interp = mix.LinearInterpolator(min_weight=p["min_weight"]) if p["method"] == "linear" else p["method"]
+    # Component LMs live in one run-wide cache: the seed and general LMs are trained once.
+    r = mix.build(sources, i["dev"], out / "lm.arpa", order=p["order"], method=interp, binary=out / "lm.bin",
+                  work_dir=out.parent / "lm-parts")
+    dropped = r.tuning.get("dropped") or []
+    outs = {"arpa": out / "lm.arpa", "binary": out / "lm.bin"}
+    outs.update({f"part:{c.name}": c.arpa for c in r.components})
+    return outs, {"weights": {k: round(v, 4) for k, v in r.weights.items()}, "method": p["method"],
+                  "left_out": empty + dropped, "dev_ppl_common": round(r.mix_ppl_common, 2),
+                  "components": {c.name: round(c.dev_ppl_common, 2) for c in r.components}}
+
+
+def baseline(out: Path, i: dict, p: dict):
+    """The best LM without translation: seed + all general text, or + Moore-Lewis-selected text,
+    whichever has the lower dev perplexity (both scored in one common vocabulary)."""
+    from lmboot import lm
+
+    names = [k.split(":", 1)[1] for k in i if k.startswith("lm:")]
+    ev = lm.evaluate([i[f"lm:{n}"] for n in names], i["dev"], names=names, oov_penalty=p["oov_penalty"])
+    dev = {m.model: round(m.ppl_common, 2) for m in ev.models}
+    chosen = min(names, key=lambda n: (dev[n], names.index(n))) if p["general"] == "best" else p["general"]
+    lm.build_binary(i[f"part:{chosen}"], out / "general.bin")
+    choice = out / "choice.json"
+    write_json(choice, {"baseline": chosen, "dev_ppl_common": dev})
+    return {"text": i[f"text:{chosen}"], "lm": out / "general.bin", "mix": i[f"lm:{chosen}"], "choice": choice}, {
+        "best": chosen, "dev_ppl_common": dev}
+
+
+# --------------------------------------------------------------------------------------
+# Translator
+# --------------------------------------------------------------------------------------
+def source(out: Path, i: dict, p: dict):
+    """The in-domain source text to translate (normalised like the translator's bitext), the
+    held-out check sentences that judge translators, and the rest (for self-training)."""
+    if i.get("ref"):  # line-aligned: a pair with an empty side is skipped
+        pairs = list(read_bitext(i["source"], i["ref"]))
+        lines, refs = [s for s, _ in pairs], [t for _, t in pairs]
+    else:
+        lines, refs = list(read_lines(i["source"], "in-domain source")), None
+    if p["normalize"]:
+        norm = Normalizer()
+        normed = norm.batch(lines)
+        keep = [j for j, s in enumerate(normed) if s]
+        lines = [normed[j] for j in keep]
+        if refs is not None:
+            rn = norm.batch(refs)
+            refs = [rn[j] for j in keep]
+    if not lines:
+        raise LmbootError("the in-domain source has no sentence left after normalisation", path=i["source"])
+    n_check = min(p["sentences"], max(1, len(lines) // 2))
+    check = set(random.Random(p["seed"]).sample(range(len(lines)), n_check))
+    write_lines(out / "source.txt", lines)
+    write_lines(out / "check.txt", [x for j, x in enumerate(lines) if j in check])
+    write_lines(out / "rest.txt", [x for j, x in enumerate(lines) if j not in check])
+    outs = {"text": out / "source.txt", "check": out / "check.txt", "rest": out / "rest.txt"}
+    if refs is not None:
+        write_lines(out / "ref.txt", refs)
+        outs["ref"] = out / "ref.txt"
+    return outs, {"sentences": len(lines), "check": n_check, "normalized": p["normalize"]}
+
+
+def split_dev(out: Path, i: dict, p: dict):
+    """Hold out ``dev_pairs`` pairs of the training bitext (every n-th) for NMT validation;
+    with ``normalize`` both sides are normalised as the LM text is first."""
+    pairs = _norm_pairs(list(read_bitext(i["src"], i["tgt"])), p["normalize"])
+    if len(pairs) < 2:
+        raise LmbootError("the general bitext has fewer than 2 usable pairs", path=i["src"])
+    n = max(1, min(p["dev_pairs"], len(pairs) // 10))
+    every = max(1, len(pairs) // n)
+    dev_idx = {j for j in range(len(pairs)) if j % every == every - 1 and j // every < n}
+    dev = [x for j, x in enumerate(pairs) if j in dev_idx]
+    train = [x for j, x in enumerate(pairs) if j not in dev_idx]
+    write_bitext(train, out / "train.src", out / "train.tgt")
+    write_bitext(dev, out / "dev.src", out / "dev.tgt")
+    return ({"train_src": out / "train.src", "train_tgt": out / "train.tgt", "dev_src": out / "dev.src",
+             "dev_tgt": out / "dev.tgt"}, {"train": len(train), "dev": len(dev)})
+
+
+def spm(out: Path, i: dict, p: dict):
+    from lmboot import nmt
+
+    r = nmt.train_spm([i["src"]], [i["tgt"]], out / "spm.model", vocab_size=p["vocab_size"], seed=p["seed"])
+    return {"model": r.model}, {"vocab_size": r.vocab_size}
+
+
+def _dev_metrics(best: dict | None) -> dict:
+    return {f"dev_{k}": v for k, v in (best or {}).items() if isinstance(v, (int, float)) and k != "step"}
+
+
+def nmt_train(out: Path, i: dict, p: dict):
+    from lmboot import nmt
+
+    r = nmt.train(i["src"], i["tgt"], out / "model", src_lang=p["src_lang"], tgt_lang=p["tgt_lang"],
+                  dev_src=i["dev_src"], dev_tgt=i["dev_tgt"], preset=p["preset"], spm_model=i["spm"],
+                  max_steps=p["max_steps"], max_time=p["max_time"], valid_every=p["valid_every"],
+                  patience=p["patience"], lr=p["lr"], batch_tokens=p["batch_tokens"], seed=p["seed"],
+                  threads=p["threads"])
+    return {"model": out / "model"}, {"steps": r.steps, "stopped": r.stopped, "seconds": round(r.seconds, 1),
+                                      "target_tokens_per_s": round(r.target_tokens_per_s, 1),
+                                      "best_step": r.best_step, **_dev_metrics(r.best)}
+
+
+def nmt_select(out: Path, i: dict, p: dict):
+    """Embedding selection adapts the translator: fine-tune it on the selected pairs, keep the
+    result only if it judges better on the in-domain check sentences."""
+    from lmboot.nmt.adapt import best_dev_scores, fine_tune, keep_better
+
+    fine_tune(i["model"], i["src"], i["tgt"], out / "model", steps=p["steps"], dev_src=i["dev_src"],
+              dev_tgt=i["dev_tgt"], max_time=p["max_time"], seed=p["seed"], threads=p["threads"])
+    v = keep_better(i["model"], out / "model", judge(objective(i, p, out), i["check"], out, p))
+    return {"model": v.model_dir}, {
+        "kept": v.chosen, "check_objective": {"original": round(v.original, 3), "adapted": round(v.adapted, 3)},
+        "dev_chrf": {"original": (best_dev_scores(i["model"]) or {}).get("chrf"),
+                     "adapted": (best_dev_scores(out / "model") or {}).get("chrf")}}
+
+
+def self_train(out: Path, i: dict, p: dict):
+    from lmboot import nmt
+
+    r = nmt.self_train(i["model"], i["source"], out, i["src"], i["tgt"], rounds=p["rounds"],
+                       max_sentences=p["max_sentences"], steps=p["steps"], mix_ratio=p["mix_ratio"],
+                       trust=p["trust"], max_time=p["max_time"], dev_src=i["dev_src"], dev_tgt=i["dev_tgt"],
+                       judge=judge(objective(i, p, out), i["check"], out, p), beam=p["beam"],
+                       translate_kwargs={k: v for k, v in _translate_kwargs(p).items() if k != "threads"},
+                       seed=p["seed"], threads=p["threads"])
+    v = r.verdict
+    return {"model": r.model_dir}, {
+        "kept": v.chosen, "check_objective": {"original": round(v.original, 3), "adapted": round(v.adapted, 3)},
+        "synthetic_pairs": [x.kept for x in r.rounds],
+        "dev_chrf": {"original": (r.dev.get("original") or {}).get("chrf"),
+                     "adapted": (r.dev.get("fine-tuned") or {}).get("chrf")}}
+
+
+def translate(out: Path, i: dict, p: dict):
+    from lmboot import nmt
+
+    r = nmt.translate(i["model"], i["source"], out / "nbest.jsonl", out / "top1.txt", beam=p["beam"],
+                      nbest=p["nbest"], ref_path=i.get("ref"), **_translate_kwargs(p))
+    m: dict[str, Any] = {"sentences": r.sentences, "sentences_per_s": round(r.sentences_per_s, 2)}
+    if r.bleu is not None:
+        m.update(bleu=round(r.bleu, 2), chrf=round(r.chrf, 2), bleu_signature=r.bleu_signature,
+                 chrf_signature=r.chrf_signature)
+    return {"nbest": r.out_jsonl, "top1": r.out_txt}, m
+
+
+# --------------------------------------------------------------------------------------
+# From n-best translations to LM text
+# --------------------------------------------------------------------------------------
+def rescore(out: Path, i: dict, p: dict):
+    """Rescore with the seed LM; with ``tune``, lambda and mu are chosen by the dev objective
+    of the final LM (lambda = mu = 0, the translator's own choice, is always a candidate)."""
+    from lmboot import rescore as rs
+
+    w = rs.Weights(lm_weight=p["lm_weight"], length_penalty=p["length_penalty"], norm_exponent=p["norm_exponent"])
+    m: dict[str, Any] = {}
+    scorer = rs.LMScorer(i["lm"])
+    if p["tune"]:
+        t = rs.tune_lm(list(rs.read_nbest(i["nbest"])), scorer, objective(i, p, out))
+        w = t.weights
+        m.update(tuned_on="dev objective", dev_objective_before=round(t.before, 3),
+                 dev_objective_after=round(t.after, 3), distinct_choices=t.evaluated)
+        write_json(out / "tuning.json", t.to_json())
+    r = rs.rescore_file(i["nbest"], None, out / "rescored.jsonl", out / "best.txt", weights=w, scorer=scorer)
+    m.update(lm_weight=w.lm_weight, length_penalty=w.length_penalty, off=w.lm_weight == 0 and w.length_penalty == 0,
+             entries=r.entries, changed=r.changed)
+    if i.get("ref"):
+        m.update(mt_scores(out / "best.txt", i["ref"]))
+    return {"nbest": r.out_jsonl, "top1": r.out_txt}, m
+
+
+def lmtext(out: Path, i: dict, p: dict):
+    """LM text from the n-best lists: how many sound hypotheses per sentence, of how many of the
+    most confident sentences, chosen by the dev objective."""
+    from lmboot import lmtext as lt
+    from lmboot.rescore import read_nbest
+
+    entries = list(read_nbest(i["nbest"]))
+    nb, tr = p["nbest"][0], p["trust"][0]
+    m: dict[str, Any] = {}
+    if p["tune"]:
+        obj = objective(i, p, out)
+        t = lt.tune(entries, obj, p["nbest"], p["trust"], without=obj.without())
+        nb, tr = t.nbest, t.trust
+        m.update(dev_objective=round(t.objective, 3), dev_objective_without=round(t.without, 3))
+        write_json(out / "tuning.json", t.to_json())
+    r = lt.write(entries, out / "text.txt", nb, tr)
+    m.update(nbest=nb, trust=tr, entries=r.entries, lines=r.lines)
+    return {"text": r.out}, m
+
+
+def winnow(out: Path, i: dict, p: dict):
+    """Winnow by seed-LM perplexity; with ``tune`` the percentile (or none: keep all) is chosen
+    by the dev objective."""
+    from lmboot import winnow as wn
+
+    pct = p["percentile"]
+    m: dict[str, Any] = {}
+    if p["tune"]:
+        t = wn.tune(i["text"], i["lm"], i["dev"], objective(i, p, out), p["percentiles"])
+        pct = t.percentile
+        m.update(dev_objective=round(t.objective, 3))
+        write_json(out / "tuning.json", t.to_json())
+    if pct is None:
+        with atomic_path(out / "kept.txt") as tmp:
+            shutil.copyfile(i["text"], tmp)
+        n = sum(1 for _ in read_lines(out / "kept.txt"))
+        m.update(off=True, total=n, kept=n)
+        return {"kept": out / "kept.txt"}, m
+    # An ablation goes on when nothing passes (broken translations): the LM build then
+    # leaves this source out, and the report shows kept=0.
+    r = wn.winnow(i["text"], i["lm"], out, percentile=pct, dev=i["dev"], allow_empty=True)
+    png = wn.plot_histogram(out / "scores.f32", r.threshold, out / "histogram.png")
+    m.update(off=False, percentile=pct, total=r.total, kept=r.kept, threshold=round(r.threshold, 2))
+    return {"kept": Path(r.kept_path), "summary": out / "summary.json", "histogram": png}, m
+
+
+# --------------------------------------------------------------------------------------
+# Evaluation
+# --------------------------------------------------------------------------------------
+def evaluate(out: Path, i: dict, p: dict):
+    from lmboot import lm as lm_mod
+
+    systems = p["systems"]
+    lms = [i[f"lm:{s}"] for s in systems]
+    ppl = lm_mod.evaluate(lms, i["test"], names=systems, oov_penalty=p["oov_penalty"])
+    lm_mod.write_json(out / "ppl.json", ppl.to_json())
+    metrics: dict[str, Any] = {"ppl_signature": ppl.signature, "systems": {}}
+    if i.get("baseline"):
+        metrics["best_baseline"] = json.loads(Path(i["baseline"]).read_text(encoding="utf-8"))["baseline"]
+    for m in ppl.models:
+        metrics["systems"][m.model] = {"ppl_common": round(m.ppl_common, 2), "ppl": round(m.ppl, 2),
+                                       "oov_rate": round(m.oov_rate, 4)}
+    outs = {"ppl": out / "ppl.json"}
+    if p["simulate"]:
+        from lmboot import evaluate as ev
+
+        ev.simulate(i["test"], out / "test.sim.jsonl", vocab_from=[i["seed_text"], i["general_tgt"]],
+                    target_wer=p["target_wer"], nbest=p["nbest"], seed=p["seed"])
+        res = ev.wer_from_nbest(out / "test.sim.jsonl", lms, names=systems, oov_penalty=p["oov_penalty"])
+        for s, r in zip(systems, res):
+            metrics["systems"][s]["wer_simulated"] = round(r.wer, 4)
+        metrics["first_pass_wer"] = round(res[0].first_pass.wer, 4) if res[0].first_pass else None
+        metrics["oracle_wer"] = round(res[0].oracle.wer, 4) if res[0].oracle else None
+        outs["simulated_nbest"] = out / "test.sim.jsonl"
+    return outs, metrics
