@@ -655,9 +655,11 @@ class Ct2Translator:
             raise LmbootError(f"max_len_a * source length + max_len_b must be >= 1 (got {max_gen})")
         # CTranslate2 counts the forced tag in max_decoding_length: max_gen allows max_gen - 1
         # tokens, then a hypothesis cut there gets fairseq2's forced end-of-sentence (rescored).
+        # fairseq2 also forbids <pad> (its log-probability set to -inf after the softmax); CTranslate2's
+        # suppress_sequences would renormalise the distribution instead, shifting every score by
+        # log(1 - p(<pad>)), so <pad> is left allowed: a trained model gives it next to no mass.
         opts = dict(target_prefix=[[self.tgt_tag]] * len(src), max_decoding_length=max_gen, max_input_length=0,
-                    no_repeat_ngram_size=self.no_repeat_ngram_size, suppress_sequences=[["<pad>"]],
-                    return_scores=True, return_end_token=True)
+                    no_repeat_ngram_size=self.no_repeat_ngram_size, return_scores=True, return_end_token=True)
         if self.sampling:
             opts.update(beam_size=1, num_hypotheses=self.num_samples, sampling_topk=self.sampling_topk,
                         sampling_temperature=self.sampling_temperature)
