@@ -346,6 +346,20 @@ def test_length_limit_and_no_repeat_ngram(reference, exported):
         for h, (tf, n) in zip(hyps, _teacher_forced(model, tok, info, s, [h.text for h in hyps])):
             if n == h.tokens:
                 assert abs(h.score - tf) <= 1e-3 * h.tokens
+    # Where the limit binds (a=0.5, b=1): per sentence it matches fairseq2 run one sentence at a
+    # time; length_limit="batch" matches the fairseq2 engine's batches (longest source + same batches)
+    fs = Translator(model, tok, info, beam=4, nbest=4, max_len_a=0.5, max_len_b=1)
+    one = [fs.translate([s])[0] for s in sents]
+    batched = fs.translate(sents)
+    for limit, ref in (("sentence", one), ("batch", batched)):
+        got = Ct2Translator(exported["float32"], beam=4, nbest=4, max_len_a=0.5, max_len_b=1, length_limit=limit,
+                            threads=1).translate(sents)
+        same = sum(a[0].text == b[0].text for a, b in zip(ref, got))
+        assert same >= 0.95 * len(sents), (limit, same)
+        for a, b in zip(ref, got):
+            if a[0].text == b[0].text:
+                assert a[0].tokens == b[0].tokens
+    assert any(a[0].text != b[0].text for a, b in zip(one, batched))  # the two rules do differ here
     # no_repeat_ngram_size=1: no piece twice, so no word twice (the sources repeat words)
     def repeats(hyps):
         return sum(len(h.text.split()) != len(set(h.text.split())) for h in hyps)

@@ -493,7 +493,7 @@ def engine_translator(engine: str, model: str | os.PathLike, *, checkpoint: str 
                       quantization: str = "int8", compute_type: str = "default", device: str | None = None,
                       threads: int | None = None, sampling_topk: int = 1, sampling_temperature: float = 1.0,
                       num_samples: int | None = None, seed: int | None = None, no_repeat_ngram_size: int = 0,
-                      **search):
+                      length_limit: str = "sentence", **search):
     """The translator :func:`lmboot.nmt.translate.translate` uses for ``engine``.
 
     ``None`` for ``fairseq2`` (after refusing the options only the ct2 engine has); for
@@ -508,13 +508,13 @@ def engine_translator(engine: str, model: str | os.PathLike, *, checkpoint: str 
             raise LmbootError("sampling (sampling_topk != 1) needs the ct2 engine")
         if no_repeat_ngram_size:
             raise LmbootError("no_repeat_ngram_size needs the ct2 engine")
-        return None
+        return None  # (its generator's length limit is always per batch)
     dev = _device(device)
     path = resolve(model, quantization, checkpoint)
     tr = Ct2Translator(path, device=dev.type, device_index=dev.index, compute_type=compute_type,
                        threads=_threads(threads), sampling_topk=sampling_topk,
                        sampling_temperature=sampling_temperature, num_samples=num_samples, seed=seed,
-                       no_repeat_ngram_size=no_repeat_ngram_size, **search)
+                       no_repeat_ngram_size=no_repeat_ngram_size, length_limit=length_limit, **search)
     return tr, dev
 
 
@@ -532,14 +532,23 @@ class Ct2Translator:
     - beam search: ``beam``, ``nbest`` (≤ beam) hypotheses best first; the generated length
       (end-of-sentence included, language tag excluded) is at most
       ``int(max_len_a * source_len + max_len_b)``, ``source_len`` counting the source's language
-      tag and end-of-sentence, as in fairseq2; ranking by raw log-probability like the fairseq2
-      engine (``normalize_scores=True``: by log-probability / length^``len_penalty``);
+      tag and end-of-sentence, so a sentence's output does not depend on the other sentences
+      (``length_limit="batch"``: ``source_len`` of the longest source in the batch, batches as
+      the fairseq2 engine makes them: fairseq2's generator works that way); ranking by raw
+      log-probability like the fairseq2 engine (``normalize_scores=True``: by log-probability /
+      length^``len_penalty``);
       ``no_repeat_ngram_size`` > 0 forbids repeated n-grams;
     - sampling (``sampling_topk`` != 1; 0 = the whole vocabulary): ``num_samples`` (default
       ``nbest``) independent samples per sentence from the ``sampling_topk`` most likely tokens
-      at ``sampling_temperature``, sorted best first; reproducible for a given ``seed``;
+      at ``sampling_temperature``, sorted best first; the same ``seed``, input and settings
+      (``threads`` included) give the same samples;
     - ``compute_type`` as CTranslate2's (``default`` keeps the exported type), ``device``
-      ``cpu``/``cuda``, ``threads`` CPU threads (intra-op).
+      ``cpu``/``cuda``;
+    - ``threads`` CPU threads in all. On CPU they run as ``inter_threads`` single-threaded
+      replicas (default: one per thread) working on different batches at once, not as
+      intra-op threads of one: on the 2-core development machine, shared with other jobs,
+      CTranslate2 int8 with 2 intra-op threads ran 10x slower than 2 replicas (OpenMP
+      synchronisation per decoding step). ``inter_threads=1`` gives the intra-op layout.
 
     ``score`` is always the model's natural-log probability of the hypothesis (see the module doc).
     """
@@ -548,9 +557,9 @@ class Ct2Translator:
                  compute_type: str = "default", threads: int | None = None, beam: int = 5, nbest: int = 1,
                  max_len_a: float = 1.5, max_len_b: int = 10, len_penalty: float = 1.0, normalize_scores: bool = False,
                  no_repeat_ngram_size: int = 0, sampling_topk: int = 1, sampling_temperature: float = 1.0,
-                 num_samples: int | None = None, seed: int | None = None, batch_tokens: int = 4096,
-                 max_sentences: int = 64, max_src_len: int = 256, src_lang: str | None = None,
-                 tgt_lang: str | None = None):
+                 num_samples: int | None = None, seed: int | None = None, inter_threads: int | None = None,
+                 batch_tokens: int = 4096, max_sentences: int = 64, max_src_len: int = 256,
+                 length_limit: str = "sentence", src_lang: str | None = None, tgt_lang: str | None = None):
         ct2 = _ctranslate2()
         import sentencepiece as spm
 
@@ -565,6 +574,9 @@ class Ct2Translator:
             raise LmbootError(f"sampling_topk must be >= 0 (0: whole vocabulary), not {sampling_topk}")
         if sampling_temperature <= 0:
             raise LmbootError(f"sampling_temperature must be > 0, not {sampling_temperature}")
+        if length_limit not in ("sentence", "batch"):
+            raise LmbootError(f"length_limit must be 'sentence' or 'batch', not {length_limit!r}")
+        self.length_limit = length_limit
         if no_repeat_ngram_size < 0:
             raise LmbootError(f"no_repeat_ngram_size must be >= 0, not {no_repeat_ngram_size}")
         self.num_samples = nbest if num_samples is None else num_samples
@@ -588,20 +600,34 @@ class Ct2Translator:
         self.sampling_topk, self.sampling_temperature = sampling_topk, sampling_temperature
         self.batch_tokens, self.max_sentences, self.max_src_len = batch_tokens, max_sentences, max_src_len
         threads = _threads(threads)
-        # CTranslate2 seeds a worker thread's generator from the global seed when it first
-        # samples; this translator's threads are new, so setting the seed first makes its
-        # samples reproducible (same seed, same inputs, same settings -> same samples).
+        if inter_threads is None:  # CPU: one single-threaded replica per thread (see the class doc)
+            inter_threads = threads if device == "cpu" else 1
+        if inter_threads < 1 or threads < 1:
+            raise LmbootError(f"threads must be >= 1, not {threads} (inter_threads {inter_threads})")
+        intra = max(1, threads // inter_threads) if device == "cpu" else threads
         self.seed = seed
-        if self.sampling:
-            import random
-
-            ct2.set_random_seed(seed if seed is not None else random.SystemRandom().randrange(2**31))
+        kw = dict(device=device, device_index=device_index, compute_type=compute_type, intra_threads=intra)
         try:
-            self.tr = ct2.Translator(str(self.dir), device=device, device_index=device_index,
-                                     compute_type=compute_type, intra_threads=threads, inter_threads=1)
+            if not self.sampling:
+                # Beam search is deterministic whichever replica runs a batch.
+                self.workers = [ct2.Translator(str(self.dir), inter_threads=inter_threads, **kw)]
+            else:
+                # A replica's thread seeds its generator from the global seed when it first
+                # samples. One translator per replica, each seeded in turn (then made to sample),
+                # and batches dealt round-robin: the same seed gives the same samples.
+                import random
+
+                base = seed if seed is not None else random.SystemRandom().randrange(2**31)
+                self.workers = []
+                for k in range(inter_threads):
+                    ct2.set_random_seed((base + 7919 * k) % 2**32)
+                    w = ct2.Translator(str(self.dir), inter_threads=1, **kw)
+                    w.translate_batch([[self.src_tag, EOS]], beam_size=1, sampling_topk=2, max_decoding_length=1)
+                    self.workers.append(w)
         except (RuntimeError, ValueError) as e:
             first = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
             raise LmbootError(f"CTranslate2 cannot load the model ({first})", path=self.dir) from None
+        self.tr = self.workers[0]
         self.truncated = 0
 
     # -- tokens ------------------------------------------------------------------------
@@ -633,24 +659,24 @@ class Ct2Translator:
         return int(self.max_len_a * src_len + self.max_len_b)
 
     def _batches(self, enc: list[list[str]]) -> list[list[int]]:
-        """Sentence indices sorted by length and grouped so that each group shares one length
-        limit (CTranslate2 takes one per call), at most ``batch_tokens`` source tokens and
-        ``max_sentences`` sentences per group."""
+        """Sentence indices sorted by length, grouped into batches of at most ``batch_tokens``
+        source tokens and ``max_sentences`` sentences. CTranslate2 takes one length limit per
+        call: with ``length_limit="sentence"`` a batch holds sentences of one limit; with
+        ``"batch"`` the batches are exactly those of :class:`~lmboot.nmt.translate.Translator`."""
         order = sorted(range(len(enc)), key=lambda i: (len(enc[i]), i))
         groups: list[list[int]] = []
         for i in order:
             n = len(enc[i])
             g = groups[-1] if groups else None
-            if (g is None or self.max_gen_len(len(enc[g[0]])) != self.max_gen_len(n) or len(g) >= self.max_sentences
-                    or (len(g) + 1) * n > self.batch_tokens):
+            if (g is None or len(g) >= self.max_sentences or (len(g) + 1) * n > self.batch_tokens
+                    or (self.length_limit == "sentence" and self.max_gen_len(len(enc[g[0]])) != self.max_gen_len(n))):
                 groups.append([i])
             else:
                 g.append(i)
         return groups
 
-    def _search(self, src: list[list[str]]) -> list[list[tuple[list[str], float | None]]]:
-        """For each source, (target tokens without tag and end-of-sentence, exact score or None)."""
-        max_gen = self.max_gen_len(len(src[0]))
+    def _options(self, src: list[list[str]]) -> dict[str, Any]:
+        max_gen = self.max_gen_len(max(len(x) for x in src))
         if max_gen < 1:
             raise LmbootError(f"max_len_a * source length + max_len_b must be >= 1 (got {max_gen})")
         # CTranslate2 counts the forced tag in max_decoding_length: max_gen allows max_gen - 1
@@ -666,47 +692,60 @@ class Ct2Translator:
         else:
             opts.update(beam_size=self.beam, num_hypotheses=self.nbest,
                         length_penalty=self.len_penalty if self.normalize_scores else 0.0)
-        # With length_penalty=0, a finished beam hypothesis' score is exactly the definition
-        # (checked against score_batch in the tests); sampled scores and normalised ones are not.
-        raw = not self.sampling and not self.normalize_scores
-        out = []
-        for r in self.tr.translate_batch(src, **opts):
-            hyps = []
-            for h, s in zip(r.hypotheses, r.scores):
-                if h and h[0] == self.tgt_tag:
-                    h = h[1:]
-                done = bool(h) and h[-1] == EOS
-                hyps.append((h[:-1] if done else list(h), float(s) if raw and done else None))
-            out.append(hyps)
-        return out
+        return opts
 
-    def _score(self, src: list[list[str]], hyps: list[list[tuple[list[str], float | None]]]) -> list[list[float]]:
-        """Fill in the missing scores: log P(hypothesis </s> | source, </s> __tgt__) teacher-forced,
-        the tag's own log-probability left out (``offset=1``)."""
-        todo = [(i, k) for i, hs in enumerate(hyps) for k, (_, s) in enumerate(hs) if s is None]
-        scores = [[s for _, s in hs] for hs in hyps]
-        if todo:
-            res = self.tr.score_batch([src[i] for i, _ in todo], [[self.tgt_tag] + hyps[i][k][0] for i, k in todo],
-                                      offset=1, max_input_length=0)
-            for (i, k), r in zip(todo, res):
-                scores[i][k] = float(sum(r.log_probs))
-        return scores  # type: ignore[return-value]
+    def _hyps(self, result) -> list[tuple[list[str], float | None]]:
+        """(target tokens without tag and end-of-sentence, exact score or None) of one result.
+
+        With length_penalty=0 a finished beam hypothesis' score is exactly the definition
+        (checked against fairseq2 in the tests); sampled and normalised scores are not."""
+        raw = not self.sampling and not self.normalize_scores
+        hyps = []
+        for h, s in zip(result.hypotheses, result.scores):
+            if h and h[0] == self.tgt_tag:
+                h = h[1:]
+            done = bool(h) and h[-1] == EOS
+            hyps.append((h[:-1] if done else list(h), float(s) if raw and done else None))
+        return hyps
 
     def translate(self, sentences: Sequence[str]) -> list[list[Hyp]]:
-        """n-best (or sampled) hypotheses for each sentence, best first; input order kept."""
+        """n-best (or sampled) hypotheses for each sentence, best first; input order kept.
+
+        All batches are queued at once (asynchronously) so the replicas work in parallel; the
+        scores CTranslate2's search cannot give exactly are then computed by ``score_batch``
+        (teacher-forced log P(hypothesis </s> | source, </s> __tgt__), the tag left out by
+        ``offset=1``)."""
         from lmboot.nmt.translate import Hyp
 
         enc = self.encode(sentences)
-        out: list[list[Hyp] | None] = [None] * len(enc)
-        for idx in self._batches(enc):
+        groups = self._batches(enc)
+        jobs = []
+        for j, idx in enumerate(groups):
             src = [enc[i] for i in idx]
-            hyps = self._search(src)
-            scores = self._score(src, hyps)
-            for i, hs, ss in zip(idx, hyps, scores):
-                items = [Hyp(text=self.decode(toks), score=s, tokens=len(toks) + 1) for (toks, _), s in zip(hs, ss)]
-                items.sort(key=lambda x: -x.score)
-                out[i] = items
-        return out  # type: ignore[return-value]
+            w = self.workers[j % len(self.workers)]
+            jobs.append((idx, w, w.translate_batch(src, asynchronous=True, **self._options(src))))
+        found: dict[int, list[tuple[list[str], float | None]]] = {}
+        rescore = []
+        for idx, w, futures in jobs:
+            todo = []
+            for i, f in zip(idx, futures):
+                found[i] = self._hyps(f.result())
+                todo += [(i, k) for k, (_, s) in enumerate(found[i]) if s is None]
+            if todo:
+                fut = w.score_batch([enc[i] for i, _ in todo], [[self.tgt_tag] + found[i][k][0] for i, k in todo],
+                                    offset=1, max_input_length=0, asynchronous=True)
+                rescore.append((todo, fut))
+        scores = {i: [s for _, s in hs] for i, hs in found.items()}
+        for todo, fut in rescore:
+            for (i, k), r in zip(todo, fut):
+                scores[i][k] = float(sum(r.result().log_probs))
+        out = []
+        for i in range(len(enc)):
+            items = [Hyp(text=self.decode(toks), score=s, tokens=len(toks) + 1)
+                     for (toks, _), s in zip(found[i], scores[i])]
+            items.sort(key=lambda x: -x.score)
+            out.append(items)
+        return out
 
 
 def _read_vocabulary(d: Path) -> list[str]:

@@ -192,6 +192,7 @@ def translate(
     num_samples: int | None = None,
     seed: int | None = None,
     no_repeat_ngram_size: int = 0,
+    length_limit: str = "sentence",
     # <<< ct2 engine
 ) -> TranslateResult:
     """Translate ``input_path`` (one sentence per line) into an n-best JSONL (and top-1 text).
@@ -204,7 +205,8 @@ def translate(
 
     ``engine="ct2"`` translates with CTranslate2 (:mod:`lmboot.nmt.ct2`): ``model_dir`` is an
     export, or an lmboot model exported once to ``MODEL/ct2-<quantization>``; it adds sampling
-    (``sampling_topk`` != 1: ``num_samples`` samples per sentence, default ``nbest``; ``seed``).
+    (``sampling_topk`` != 1: ``num_samples`` samples per sentence, default ``nbest``; ``seed``);
+    its length limit is per sentence (``length_limit="batch"``: the fairseq2 engine's rule).
     """
     from lmboot.nmt.model import load_model, setup_device
 
@@ -217,7 +219,7 @@ def translate(
                             sampling_temperature=sampling_temperature, num_samples=num_samples, seed=seed,
                             no_repeat_ngram_size=no_repeat_ngram_size, beam=beam, nbest=nbest, max_len_a=max_len_a,
                             max_len_b=max_len_b, len_penalty=len_penalty, batch_tokens=batch_tokens,
-                            max_sentences=max_sentences)
+                            max_sentences=max_sentences, length_limit=length_limit)
     if ct2 is not None:
         tr, dev = ct2
     # <<< ct2 engine
