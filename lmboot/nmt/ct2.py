@@ -628,6 +628,7 @@ class Ct2Translator:
             first = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
             raise LmbootError(f"CTranslate2 cannot load the model ({first})", path=self.dir) from None
         self.tr = self.workers[0]
+        self.score_tokens = max(256, min(batch_tokens, (1 << 25) // (4 * len(self.vocab))))
         self.truncated = 0
 
     # -- tokens ------------------------------------------------------------------------
@@ -732,8 +733,11 @@ class Ct2Translator:
                 found[i] = self._hyps(f.result())
                 todo += [(i, k) for k, (_, s) in enumerate(found[i]) if s is None]
             if todo:
+                # score_batch holds the logits of every target position (tokens x vocabulary
+                # floats): sub-batches of at most ~32 MB of them
                 fut = w.score_batch([enc[i] for i, _ in todo], [[self.tgt_tag] + found[i][k][0] for i, k in todo],
-                                    offset=1, max_input_length=0, asynchronous=True)
+                                    offset=1, max_input_length=0, asynchronous=True, batch_type="tokens",
+                                    max_batch_size=self.score_tokens)
                 rescore.append((todo, fut))
         scores = {i: [s for _, s in hs] for i, hs in found.items()}
         for todo, fut in rescore:
