@@ -117,6 +117,7 @@ def main() -> None:
     ap.add_argument("--beam", type=int, default=5)
     ap.add_argument("--nbest", type=int, default=5)
     ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--repeat", type=int, default=1, help="runs per set and engine (median sentences/s)")
     ap.add_argument("--json", help="also write the results here")
     # worker mode (internal)
     ap.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)
@@ -141,20 +142,32 @@ def main() -> None:
             "--threads", str(args.threads), "--engines", args.engines] + (["--model", args.model] if args.model else [])
     res, _ = run_child(prep, env, stream=True)
     model = res["model"]
-    rows, tops = [], {}
+    sets = [spec.split("=", 1) for spec in args.sets.split(",")]
+    runs: dict[tuple[str, str], list[dict]] = {(n, e): [] for n, _ in sets for e in engines}
+    tops = {}
     with tempfile.TemporaryDirectory() as tmp:
-        for spec in args.sets.split(","):
-            name, path = spec.split("=", 1)
-            for e in engines:
-                out = str(Path(tmp) / f"{name}.{e}.jsonl")
-                cmd = [sys.executable, __file__, "--worker", "--engine", e, "--model", model, "--input", path,
-                       "--out", out, "--lines", str(args.lines), "--beam", str(args.beam), "--nbest",
-                       str(args.nbest), "--threads", str(args.threads)]
-                res, rss = run_child(cmd, env)
-                tops[name, e] = Path(out + ".txt").read_text(encoding="utf-8").splitlines()
-                rows.append({"set": name, "engine": e, "sentences": res["sentences"],
-                             "sentences_per_s": res["sentences_per_s"], "peak_rss_mb": rss / 1024})
-                print(f"  {name} {e}: {res['sentences_per_s']:.1f} sent/s, peak RSS {rss / 1024:.0f} MB", flush=True)
+        for rep in range(args.repeat):  # interleaved, so a burst of load on the machine hits all engines
+            for name, path in sets:
+                for e in engines:
+                    out = str(Path(tmp) / f"{name}.{e}.jsonl")
+                    cmd = [sys.executable, __file__, "--worker", "--engine", e, "--model", model, "--input", path,
+                           "--out", out, "--lines", str(args.lines), "--beam", str(args.beam), "--nbest",
+                           str(args.nbest), "--threads", str(args.threads)]
+                    load = os.getloadavg()[0]
+                    res, rss = run_child(cmd, env)
+                    tops[name, e] = Path(out + ".txt").read_text(encoding="utf-8").splitlines()
+                    runs[name, e].append({"sentences": res["sentences"], "sentences_per_s": res["sentences_per_s"],
+                                          "peak_rss_mb": rss / 1024, "load_before": load})
+                    print(f"  [{rep + 1}/{args.repeat}] {name} {e}: {res['sentences_per_s']:.1f} sent/s, "
+                          f"peak RSS {rss / 1024:.0f} MB (load average {load:.1f})", flush=True)
+    rows = []
+    for (name, e), rs in runs.items():
+        speeds = sorted(r["sentences_per_s"] for r in rs)
+        rows.append({"set": name, "engine": e, "sentences": rs[0]["sentences"],
+                     "sentences_per_s": speeds[len(speeds) // 2],
+                     "sentences_per_s_all": [r["sentences_per_s"] for r in rs],
+                     "peak_rss_mb": max(r["peak_rss_mb"] for r in rs),
+                     "load_before": sum(r["load_before"] for r in rs) / len(rs)})
     from sacrebleu.metrics import CHRF
 
     for r in rows:
@@ -165,10 +178,11 @@ def main() -> None:
             r["identical_top1"] = sum(a == b for a, b in zip(hyp, ref)) / max(1, len(ref))
     base = {r["set"]: r for r in rows if r["engine"] == "fairseq2"}
     print(f"\nmodel {model}; CPU, {args.threads} threads, beam {args.beam}, n-best {args.nbest}, "
-          f"first {args.lines} lines\n")
+          f"first {args.lines} lines; median of {args.repeat} run(s), max peak RSS; "
+          f"load = mean 1-min load average before the runs ({os.cpu_count()} cores)\n")
     print("| set | engine | sentences/s | × fairseq2 | peak RSS MB | × fairseq2 | chrF vs fairseq2 top-1 "
-          "| identical top-1 |")
-    print("|---|---|---|---|---|---|---|---|")
+          "| identical top-1 | load |")
+    print("|---|---|---|---|---|---|---|---|---|")
     for r in rows:
         b = base.get(r["set"])
         sp = f"{r['sentences_per_s'] / b['sentences_per_s']:.2f}" if b else "—"
@@ -176,10 +190,11 @@ def main() -> None:
         chrf = f"{r['chrf_vs_fairseq2']:.1f}" if "chrf_vs_fairseq2" in r else "—"
         ident = f"{100 * r['identical_top1']:.1f} %" if "identical_top1" in r else "—"
         print(f"| {r['set']} | {r['engine']} | {r['sentences_per_s']:.1f} | {sp} | {r['peak_rss_mb']:.0f} | {rs} "
-              f"| {chrf} | {ident} |")
+              f"| {chrf} | {ident} | {r['load_before']:.1f} |")
     if args.json:
         Path(args.json).write_text(json.dumps({"model": str(model), "threads": args.threads, "beam": args.beam,
-                                               "nbest": args.nbest, "lines": args.lines, "rows": rows,
+                                               "nbest": args.nbest, "lines": args.lines, "repeat": args.repeat,
+                                               "rows": rows,
                                                "time": time.strftime("%Y-%m-%d %H:%M")}, indent=2) + "\n")
 
 
