@@ -21,15 +21,17 @@ The exported directory is self-contained:
 :class:`Ct2Translator` has the interface of :class:`lmboot.nmt.translate.Translator`
 (``translate(sentences) -> list[list[Hyp]]``) and needs only that directory (no torch, no
 fairseq2). It encodes exactly as fairseq2's NLLB tokenizer (source ``[__src__ … </s>]``,
-decoder start ``</s>`` then the forced ``__tgt__``) and reports the same score:
+decoder start ``</s>`` then the forced ``__tgt__``) and reports the score of FORMATS.md:
 
     score = sum of the natural-log probabilities of the target subword tokens, end-of-sentence
     included, language tag excluded; tokens = that token count.
 
-The score is computed by ``Translator.score_batch(..., offset=1)`` (teacher-forced log-probs of
-``[__tgt__] + hypothesis + </s>``, the first, the tag, left out), not by ``return_scores``:
-CTranslate2's beam score also counts the forced tag and, when the length limit cuts a
-hypothesis, lacks the end-of-sentence, so it does not match the definition exactly.
+For a beam hypothesis that ended with ``</s>`` that is CTranslate2's ``return_scores`` with
+``length_penalty=0`` (it leaves the forced prefix out). Hypotheses cut by the length limit
+(which get fairseq2's forced ``</s>``), samples (their scores are not log-probabilities) and
+length-normalised searches are rescored with ``Translator.score_batch(..., offset=1)``:
+teacher-forced log-probabilities of ``[__tgt__] + hypothesis + </s>``, the tag's left out.
+(The fairseq2 engine's scores also count log P(``__tgt__``): see docs/nmt.md.)
 """
 from __future__ import annotations
 
@@ -629,6 +631,8 @@ class Ct2Translator:
             raise LmbootError(f"CTranslate2 cannot load the model ({first})", path=self.dir) from None
         self.tr = self.workers[0]
         self.score_tokens = max(256, min(batch_tokens, (1 << 25) // (4 * len(self.vocab))))
+        self.max_positions = int(self.meta.get("model", {}).get("max_seq_len", 1024))
+        self.max_src_len = min(self.max_src_len, self.max_positions)
         self.truncated = 0
 
     # -- tokens ------------------------------------------------------------------------
@@ -677,7 +681,8 @@ class Ct2Translator:
         return groups
 
     def _options(self, src: list[list[str]]) -> dict[str, Any]:
-        max_gen = self.max_gen_len(max(len(x) for x in src))
+        # as fairseq2, within the model's positions: prompt [</s> __tgt__] + max_gen <= max_seq_len
+        max_gen = min(self.max_gen_len(max(len(x) for x in src)), self.max_positions - 2)
         if max_gen < 1:
             raise LmbootError(f"max_len_a * source length + max_len_b must be >= 1 (got {max_gen})")
         # CTranslate2 counts the forced tag in max_decoding_length: max_gen allows max_gen - 1
