@@ -316,17 +316,46 @@ def nmt_translate(
     device: Optional[str] = typer.Option(None, "--device"),
     threads: Optional[int] = typer.Option(None, "--threads"),
     progress: Optional[bool] = typer.Option(None, "--progress/--no-progress"),
+    # >>> ct2 engine (lmboot/nmt/ct2.py)
+    engine: str = typer.Option("fairseq2", "--engine",
+                               help="fairseq2 | ct2 (CTranslate2: MODEL is an export, or exported once to MODEL/ct2-Q)."),
+    quantization: str = typer.Option("int8", "--quantization",
+                                     help="ct2: export type when MODEL is an lmboot model (int8, int8_float16, float16, float32)."),
+    sampling_topk: int = typer.Option(1, "--sampling-topk",
+                                      help="ct2: sample --nbest hypotheses from the K most likely tokens (0: all; 1: beam search)."),
+    sampling_temperature: float = typer.Option(1.0, "--sampling-temperature", help="ct2: sampling temperature."),
+    seed: Optional[int] = typer.Option(None, "--seed", help="ct2: seed for reproducible sampling."),
+    # <<< ct2 engine
 ) -> None:
     """Beam-search translation to an n-best JSONL (FORMATS.md) and optional top-1 text."""
     from lmboot.nmt.translate import translate
 
     res = translate(model, text, out, txt, beam=beam, nbest=nbest, ref_path=ref, max_lines=max_lines,
                     checkpoint=checkpoint, batch_tokens=batch_tokens, max_sentences=max_sentences,
-                    len_penalty=len_penalty, device=device, threads=threads, progress=_progress(progress))
+                    len_penalty=len_penalty, device=device, threads=threads, progress=_progress(progress),
+                    engine=engine, quantization=quantization, sampling_topk=sampling_topk,  # ct2 engine
+                    sampling_temperature=sampling_temperature, seed=seed)  # ct2 engine
     if int(__import__("os").environ.get("RANK", "0")) == 0:
         typer.echo(f"{res.out_jsonl}: {res.sentences} sentences, {res.sentences_per_s:.1f} sentences/s"
                    + (f"; BLEU {res.bleu} chrF {res.chrf} ({res.bleu_signature}; {res.chrf_signature})"
                       if res.bleu is not None else ""))
+
+
+# >>> ct2 engine (lmboot/nmt/ct2.py)
+@nmt_app.command("export")
+def nmt_export(
+    model: Path = typer.Argument(..., help="lmboot model directory."),
+    out: Path = typer.Option(..., "--out", "-o", help="Output CTranslate2 model directory (written atomically)."),
+    quantization: str = typer.Option("int8", "--quantization", "-q", help="int8 | int8_float16 | float16 | float32."),
+    checkpoint: str = typer.Option("best", "--checkpoint", help="best | last | a checkpoint path."),
+) -> None:
+    """Convert a model to CTranslate2 (for `nmt translate --engine ct2`)."""
+    from lmboot.nmt.ct2 import export
+
+    res = export(model, out, quantization=quantization, checkpoint=checkpoint)
+    typer.echo(f"{res.out_dir}: CTranslate2 {res.quantization} model from {res.checkpoint} "
+               f"({res.model_bytes / 1e6:.1f} MB, {res.seconds:.1f} s)")
+# <<< ct2 engine
 
 
 @nmt_app.command("self-train")

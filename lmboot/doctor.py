@@ -50,6 +50,19 @@ def run_checks() -> list[Check]:
     else:
         checks.append(Check("fairseq2", False, "not installed" if not _module("fairseq2") else "needs libsndfile",
                             SETUP))
+    # >>> ct2 engine (lmboot/nmt/ct2.py)
+    if _module("ctranslate2"):
+        try:
+            import ctranslate2
+
+            cuda = ctranslate2.get_cuda_device_count()
+            checks.append(Check("ctranslate2", True, f"{ctranslate2.__version__} (nmt --engine ct2"
+                                + (f"; {cuda} CUDA device(s))" if cuda else ")"), SETUP))
+        except Exception as e:  # an import failure here is what doctor exists to report
+            checks.append(Check("ctranslate2", False, f"import failed: {e}", SETUP))
+    else:
+        checks.append(Check("ctranslate2", False, "not installed (nmt --engine ct2, nmt export)", SETUP))
+    # <<< ct2 engine
     for mod, why in (("sentencepiece", "subword model"), ("sacrebleu", "BLEU/chrF"), ("jiwer", "WER"),
                      ("sklearn", "TF-IDF/SVD embedder"), ("matplotlib", "plots")):
         checks.append(Check(mod, _module(mod), why, SETUP))

@@ -195,6 +195,16 @@ def translate(
     device: str | None = None,
     threads: int | None = None,
     progress: bool | None = None,
+    # >>> ct2 engine (lmboot/nmt/ct2.py)
+    engine: str = "fairseq2",
+    quantization: str = "int8",
+    compute_type: str = "default",
+    sampling_topk: int = 1,
+    sampling_temperature: float = 1.0,
+    num_samples: int | None = None,
+    seed: int | None = None,
+    length_limit: str = "sentence",
+    # <<< ct2 engine
 ) -> TranslateResult:
     """Translate ``input_path`` (one sentence per line) into an n-best JSONL (and top-1 text).
 
@@ -203,15 +213,33 @@ def translate(
     ``ref_path`` (line-aligned references) each record gets ``ref`` and the result BLEU/chrF
     (sacrebleu). ``max_lines`` translates only the first lines. Under ``torchrun`` each rank
     translates every WORLD_SIZE-th sentence and rank 0 merges the parts in input order.
+
+    ``engine="ct2"`` translates with CTranslate2 (:mod:`lmboot.nmt.ct2`): ``model_dir`` is an
+    export, or an lmboot model exported once to ``MODEL/ct2-<quantization>``; it adds sampling
+    (``sampling_topk`` != 1: ``num_samples`` samples per sentence, default ``nbest``; ``seed``);
+    its length limit is per sentence (``length_limit="batch"``: the fairseq2 engine's rule).
     """
     from lmboot.nmt.model import load_model, setup_device
 
     rank, world = _dist_info()
-    dev = setup_device(device, threads)
-    model, tokenizer, info = load_model(model_dir, dev, checkpoint)
-    tr = Translator(model, tokenizer, info, beam=beam, nbest=nbest, max_len_a=max_len_a, max_len_b=max_len_b,
-                    len_penalty=len_penalty, no_repeat_ngram_size=no_repeat_ngram_size,
-                    batch_tokens=batch_tokens, max_sentences=max_sentences)
+    # >>> ct2 engine (lmboot/nmt/ct2.py): a Ct2Translator (Translator's interface); None for fairseq2
+    from lmboot.nmt.ct2 import engine_translator
+
+    ct2 = engine_translator(engine, model_dir, checkpoint=checkpoint, quantization=quantization,
+                            compute_type=compute_type, device=device, threads=threads, sampling_topk=sampling_topk,
+                            sampling_temperature=sampling_temperature, num_samples=num_samples, seed=seed,
+                            no_repeat_ngram_size=no_repeat_ngram_size, beam=beam, nbest=nbest, max_len_a=max_len_a,
+                            max_len_b=max_len_b, len_penalty=len_penalty, batch_tokens=batch_tokens,
+                            max_sentences=max_sentences, length_limit=length_limit)
+    if ct2 is not None:
+        tr, dev = ct2
+    # <<< ct2 engine
+    else:
+        dev = setup_device(device, threads)
+        model, tokenizer, info = load_model(model_dir, dev, checkpoint)
+        tr = Translator(model, tokenizer, info, beam=beam, nbest=nbest, max_len_a=max_len_a, max_len_b=max_len_b,
+                        len_penalty=len_penalty, no_repeat_ngram_size=no_repeat_ngram_size,
+                        batch_tokens=batch_tokens, max_sentences=max_sentences)
     out_jsonl = Path(out_jsonl)
     total = count_lines(input_path) if max_lines is None else min(max_lines, count_lines(input_path))
     refs = _ref_reader(ref_path, input_path)

@@ -1,0 +1,369 @@
+"""lmboot nmt export / --engine ct2: CTranslate2 against the fairseq2 reference.
+
+On a generated toy language pair (lmboot.nmt.toy), tiny preset, one CPU thread. The slow
+tests share one model trained for 200 steps (about a minute).
+"""
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+torch = pytest.importorskip("torch")
+pytest.importorskip("fairseq2")
+ctranslate2 = pytest.importorskip("ctranslate2")
+
+from lmboot.corpus import write_bitext  # noqa: E402
+from lmboot.errors import LmbootError  # noqa: E402
+from lmboot.nmt import train, translate  # noqa: E402
+from lmboot.nmt import model as M  # noqa: E402
+from lmboot.nmt.ct2 import Ct2Translator, ensure_export, export, read_meta  # noqa: E402
+from lmboot.nmt.toy import make_pairs  # noqa: E402
+from lmboot.nmt.translate import Translator, iter_nbest, score  # noqa: E402
+
+ROOT = Path(__file__).resolve().parent.parent
+LANGS = dict(src_lang="eng_Latn", tgt_lang="xyz_Deva")
+FAST = dict(threads=1, progress=False, batch_tokens=2048)
+ENV = {**os.environ, "OMP_NUM_THREADS": "1", "PYTHONPATH": str(ROOT)}
+
+torch.set_num_threads(1)
+
+
+@pytest.fixture(scope="module")
+def data(tmp_path_factory) -> Path:
+    d = tmp_path_factory.mktemp("toy")
+    write_bitext(make_pairs(600, seed=1), d / "train.en", d / "train.xx")
+    write_bitext(make_pairs(40, seed=2), d / "dev.en", d / "dev.xx")
+    write_bitext(make_pairs(200, seed=3), d / "test.en", d / "test.xx")
+    return d
+
+
+@pytest.fixture(scope="module")
+def quick(data, tmp_path_factory) -> Path:
+    """A model after one step: enough for tokenisation and for bad-input cases."""
+    m = tmp_path_factory.mktemp("quick") / "m"
+    train(data / "train.en", data / "train.xx", m, **LANGS, preset="tiny", max_steps=1, **FAST)
+    return m
+
+
+@pytest.fixture(scope="module")
+def trained(data, tmp_path_factory) -> Path:
+    """A tiny model trained for 200 steps: it has learnt the cipher (dev chrF > 80)."""
+    m = tmp_path_factory.mktemp("model") / "m"
+    train(data / "train.en", data / "train.xx", m, **LANGS, dev_src=data / "dev.en", dev_tgt=data / "dev.xx",
+          preset="tiny", max_steps=200, valid_every=100, seed=1, **FAST)
+    return m
+
+
+@pytest.fixture(scope="module")
+def exported(trained, tmp_path_factory) -> dict[str, Path]:
+    d = tmp_path_factory.mktemp("ct2")
+    return {q: export(trained, d / q, quantization=q).out_dir for q in ("float32", "int8")}
+
+
+@pytest.fixture(scope="module")
+def reference(trained, data):
+    """fairseq2 beam search (the reference engine): beam 5, 5 hypotheses."""
+    model, tok, info = M.load_model(trained)
+    sents = (data / "test.en").read_text(encoding="utf-8").splitlines()
+    return sents, Translator(model, tok, info, beam=5, nbest=5).translate(sents), (model, tok, info)
+
+
+def _cli(*args, cwd=None):
+    return subprocess.run([sys.executable, "-m", "lmboot", *map(str, args)], capture_output=True, text=True,
+                          cwd=cwd or ROOT, env=ENV)
+
+
+def _tag_logprobs(model, tok, info, sents: list[str]) -> list[float]:
+    """log P(__tgt__ | source, </s>) from fairseq2, per sentence."""
+    from fairseq2.nn import BatchLayout
+
+    enc = tok.create_encoder(task="translation", lang=info.src_lang, mode="source")
+    prompt = tok.create_encoder(task="translation", lang=info.tgt_lang, mode="target").prefix_indices
+    seqs = [enc(s) for s in sents]
+    S = torch.zeros(len(seqs), max(map(len, seqs)), dtype=torch.int64)
+    for i, s in enumerate(seqs):
+        S[i, :len(s)] = s
+    T = prompt[:1].expand(len(seqs), 1).contiguous()
+    with torch.inference_mode():
+        logits = model(S, BatchLayout.of(S, [len(s) for s in seqs]), T, BatchLayout.of(T))
+    return torch.log_softmax(logits.float(), -1)[:, 0, int(prompt[1])].tolist()
+
+
+def _teacher_forced(model, tok, info, src: str, texts: list[str]) -> list[tuple[float, int]]:
+    """(log P(pieces </s> | source, </s> __tgt__), pieces + 1) of each text by fairseq2 teacher
+    forcing (the tag's log-probability left out): the score definition, computed independently."""
+    from fairseq2.nn import BatchLayout
+
+    s = tok.create_encoder(task="translation", lang=info.src_lang, mode="source")(src).unsqueeze(0)
+    tgt_enc = tok.create_encoder(task="translation", lang=info.tgt_lang, mode="target")
+    out = []
+    for t in texts:
+        ids = tgt_enc(t)  # [</s> __tgt__ … </s>]
+        inp, gold = ids[:-1].unsqueeze(0), ids[1:]
+        with torch.inference_mode():
+            logits = model(s, BatchLayout.of(s), inp, BatchLayout.of(inp))
+        lp = torch.log_softmax(logits.float(), -1)[0, torch.arange(len(gold)), gold]
+        out.append((float(lp[1:].sum()), len(gold) - 1))
+    return out
+
+
+# --------------------------------------------------------------------------------------
+# fast: tokenisation, bad input
+# --------------------------------------------------------------------------------------
+def test_source_tokens_match_fairseq2_and_vocabulary_in_id_order(quick, data, tmp_path):
+    out = export(quick, tmp_path / "ct2", quantization="float32").out_dir
+    info = M.read_info(quick)
+    tok = M.load_tokenizer(quick, info)
+    vocab = json.loads((out / "shared_vocabulary.json").read_text(encoding="utf-8"))
+    assert len(vocab) == tok.vocab_info.size == info.model["vocab_size"]
+    assert vocab[:4] == ["<pad>", "<unk>", "<s>", "</s>"] and "__xyz_Deva__" in vocab
+    assert all(tok._model.token_to_index(t) == i for i, t in enumerate(vocab))
+    assert (out / "spm.model").read_bytes() == (quick / "spm.model").read_bytes()
+    meta = read_meta(out)
+    assert (meta["src_lang"], meta["tgt_lang"], meta["langs"]) == ("eng_Latn", "xyz_Deva", ["eng_Latn", "xyz_Deva"])
+    assert meta["source"]["fingerprint"] == info.fingerprint(quick) and meta["quantization"] == "float32"
+    enc = tok.create_encoder(task="translation", lang="eng_Latn", mode="source")
+    tr = Ct2Translator(out, threads=1)
+    odd = ["set alarm for six", "", "  two  spaces ", "Unknown ümlaut € and 123!", "तीमोल ह मा दी"]
+    for s in (data / "test.en").read_text(encoding="utf-8").splitlines()[:50] + odd:
+        assert [tr.index[t] for t in tr.encode([s])[0]] == enc(s).tolist(), s
+    dec = tok.create_decoder()
+    for toks in (["▁set", "<unk>", "▁alarm"], ["▁set", "__eng_Latn__", "▁alarm"], ["<s>", "▁set", "▁six"]):
+        assert tr.decode(toks) == dec(torch.tensor([tr.index[t] for t in toks]))
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".")]  # no temporary directory left
+
+
+def _one_line_exit_2(r, needle: str) -> None:
+    assert r.returncode == 2, r.stderr
+    lines = [x for x in r.stderr.splitlines() if not x.startswith("[")]
+    assert len(lines) == 1 and needle in lines[0], r.stderr
+    assert "Traceback" not in r.stderr
+
+
+def _write_model_with_heads(src: Path, dst: Path, heads: int, extra: dict | None = None) -> None:
+    """A genuine lmboot model directory whose encoder has ``heads`` attention heads: config,
+    SentencePiece model and a fairseq2 checkpoint with the matching fingerprint."""
+    dst.mkdir(parents=True)
+    shutil.copyfile(src / "spm.model", dst / "spm.model")
+    info = M.read_info(src)
+    info.model["num_encoder_attn_heads"] = heads
+    info.model.update(extra or {})
+    M.write_info(dst, info)
+    if extra:
+        return
+    torch.manual_seed(0)
+    model = M.build_model(info, torch.device("cpu"))
+    M.save_checkpoint(dst / "checkpoints" / "last.pt", {"format": M.FORMAT, "fingerprint": info.fingerprint(dst),
+                                                        "model": model.state_dict(), "step": 0})
+
+
+def test_export_bad_input_is_one_line_exit_2_and_writes_nothing(quick, data, tmp_path):
+    out = tmp_path / "out" / "ct2"
+    # not a model directory
+    _one_line_exit_2(_cli("nmt", "export", data, "--out", out), "not an lmboot NMT model directory")
+    # truncated checkpoint
+    trunc = tmp_path / "trunc"
+    shutil.copytree(quick, trunc)
+    ck = M.checkpoint_path(trunc, "best")
+    ck.write_bytes(ck.read_bytes()[: ck.stat().st_size // 2])
+    _one_line_exit_2(_cli("nmt", "export", trunc, "--out", out), "corrupt or unreadable checkpoint")
+    # a model fairseq2 builds and trains (128 dimensions, 3 heads of 42) but CTranslate2 cannot hold
+    odd = tmp_path / "heads3"
+    _write_model_with_heads(quick, odd, 3)
+    M.load_checkpoint(M.checkpoint_path(odd), M.read_info(odd).fingerprint(odd))  # a valid checkpoint
+    _one_line_exit_2(_cli("nmt", "export", odd, "--out", out), "unsupported architecture")
+    # settings that are not fairseq2's NLLB Transformer
+    post = tmp_path / "post"
+    _write_model_with_heads(quick, post, 4, extra={"norm_order": "post"})
+    _one_line_exit_2(_cli("nmt", "export", post, "--out", out), "unsupported architecture")
+    # an unknown quantization
+    _one_line_exit_2(_cli("nmt", "export", quick, "--out", out, "--quantization", "int4"), "unknown quantization")
+    assert not out.exists() and not (out.parent.exists() and any(out.parent.iterdir()))
+    # the output directory exists and holds something else: refused, untouched
+    other = tmp_path / "other"
+    other.mkdir()
+    (other / "keep.txt").write_text("mine\n")
+    _one_line_exit_2(_cli("nmt", "export", quick, "--out", other), "not an lmboot CTranslate2 export")
+    assert [p.name for p in other.iterdir()] == ["keep.txt"]
+    # the fairseq2 engine has no sampling
+    with pytest.raises(LmbootError, match="needs the ct2 engine"):
+        translate(quick, data / "dev.en", tmp_path / "o.jsonl", sampling_topk=5, threads=1)
+    with pytest.raises(LmbootError, match="unknown engine"):
+        translate(quick, data / "dev.en", tmp_path / "o.jsonl", engine="onnx", threads=1)
+    assert not (tmp_path / "o.jsonl").exists()
+
+
+def test_cache_is_reused_until_the_checkpoint_changes(quick, tmp_path):
+    m = tmp_path / "m"
+    shutil.copytree(quick, m)
+    first = ensure_export(m, "int8")
+    assert first == m / "ct2-int8" and read_meta(first)["quantization"] == "int8"
+    sha = read_meta(first)["source"]["checkpoint_sha256"]
+    stamp = (first / "model.bin").stat().st_mtime_ns
+    assert ensure_export(m, "int8") == first and (first / "model.bin").stat().st_mtime_ns == stamp
+    # a new checkpoint (other weights): exported again, in place
+    state = M.load_checkpoint(M.checkpoint_path(m))
+    state["model"] = {k: v + 0.01 if v.is_floating_point() else v for k, v in state["model"].items()}
+    M.save_checkpoint(M.checkpoint_path(m), state)
+    again = ensure_export(m, "int8")
+    assert again == first and read_meta(again)["source"]["checkpoint_sha256"] != sha
+    assert (again / "model.bin").stat().st_mtime_ns != stamp
+    assert sorted(p.name for p in m.iterdir() if p.name.startswith(".") and not p.name.endswith(".lock")) == []
+
+
+def test_doctor_reports_ctranslate2():
+    r = _cli("doctor", "--json")
+    checks = {c["name"]: c for c in json.loads(r.stdout)}
+    assert checks["ctranslate2"]["ok"] and ctranslate2.__version__ in checks["ctranslate2"]["detail"]
+
+
+# --------------------------------------------------------------------------------------
+# slow: equivalence with the fairseq2 engine on a trained model
+# --------------------------------------------------------------------------------------
+@pytest.mark.slow
+def test_float32_matches_fairseq2_beam_search(reference, exported):
+    sents, ref, (model, tok, info) = reference
+    got = Ct2Translator(exported["float32"], beam=5, nbest=5, threads=1).translate(sents)
+    assert len(got) == len(ref) and all(len(h) == 5 for h in got)
+    same = [i for i, (a, b) in enumerate(zip(ref, got)) if a[0].text == b[0].text]
+    assert len(same) >= 0.95 * len(sents), f"top-1 identical on {len(same)}/{len(sents)}"
+    # Scores where the outputs agree. The fairseq2 engine's score also counts the forced
+    # language tag (log P(__tgt__ | </s>)); the definition (and ct2) leaves it out.
+    tags = _tag_logprobs(model, tok, info, sents)
+    compared = 0
+    for i, (a, b) in enumerate(zip(ref, got)):
+        for ha, hb in zip(a, b):
+            if ha.text != hb.text:
+                continue
+            assert ha.tokens == hb.tokens, (ha, hb)
+            tol = 1e-3 * ha.tokens
+            assert min(abs(hb.score - ha.score), abs(hb.score - (ha.score - tags[i]))) <= tol, (i, ha, hb, tags[i])
+            compared += 1
+    assert compared >= 0.9 * 5 * len(sents)
+    # ...and against the definition computed independently by fairseq2 teacher forcing.
+    checked = 0
+    for i in range(0, len(sents), 10):
+        for h, (tf, n) in zip(got[i], _teacher_forced(model, tok, info, sents[i], [h.text for h in got[i]])):
+            if n == h.tokens:  # the text re-tokenises to as many pieces as were generated
+                assert abs(h.score - tf) <= 1e-3 * h.tokens, (sents[i], h, tf)
+                checked += 1
+    assert checked >= 0.9 * 5 * len(range(0, len(sents), 10))
+    for hyps in got:
+        assert [h.score for h in hyps] == sorted((h.score for h in hyps), reverse=True)
+        assert all(h.score < 0 and h.tokens >= 1 for h in hyps)
+
+
+@pytest.mark.slow
+def test_int8_top1_chrf_within_one_point_of_float32(reference, exported, data):
+    sents = reference[0]
+    refs = (data / "test.xx").read_text(encoding="utf-8").splitlines()
+    chrf = {}
+    for q in ("float32", "int8"):
+        hyps = Ct2Translator(exported[q], beam=5, nbest=1, threads=1).translate(sents)
+        chrf[q] = score([h[0].text for h in hyps], refs)["chrf"]
+    assert chrf["float32"] > 80 and abs(chrf["int8"] - chrf["float32"]) <= 1.0, chrf
+    assert (exported["int8"] / "model.bin").stat().st_size < 0.5 * (exported["float32"] / "model.bin").stat().st_size
+
+
+@pytest.mark.slow
+def test_ct2_engine_nbest_jsonl_has_fairseq2_shape(trained, data, tmp_path):
+    kw = dict(beam=4, nbest=3, ref_path=data / "dev.xx", threads=1, progress=False)
+    fs = translate(trained, data / "dev.en", tmp_path / "fs.jsonl", tmp_path / "fs.txt", **kw)
+    # from the model directory: exported once to MODEL/ct2-float32, then reused
+    ct = translate(trained, data / "dev.en", tmp_path / "ct.jsonl", tmp_path / "ct.txt", engine="ct2",
+                   quantization="float32", **kw)
+    assert (trained / "ct2-float32" / "model.bin").exists()
+    a, b = list(iter_nbest(tmp_path / "fs.jsonl")), list(iter_nbest(tmp_path / "ct.jsonl"))
+    assert [r["id"] for r in a] == [r["id"] for r in b] and [r["source"] for r in a] == [r["source"] for r in b]
+    for ra, rb in zip(a, b):
+        assert list(ra) == list(rb) and ra["ref"] == rb["ref"]
+        assert len(ra["hyps"]) == len(rb["hyps"]) == 3
+        for ha, hb in zip(ra["hyps"], rb["hyps"]):
+            assert list(ha) == list(hb) and type(ha["score"]) is type(hb["score"]) is float
+            assert isinstance(hb["tokens"], int)
+    assert (tmp_path / "ct.txt").read_text(encoding="utf-8").splitlines() == [r["hyps"][0]["text"] for r in b]
+    assert ct.sentences == fs.sentences and abs(ct.chrf - fs.chrf) <= 1.0, (ct.chrf, fs.chrf)
+    # the CLI, from the exported directory
+    r = _cli("nmt", "translate", data / "dev.en", "--model", trained / "ct2-float32", "--out", tmp_path / "cli.jsonl",
+             "--engine", "ct2", "--beam", "4", "--nbest", "3", "--threads", "1", "--no-progress")
+    assert r.returncode == 0, r.stderr
+    cli = list(iter_nbest(tmp_path / "cli.jsonl"))
+    assert [{k: v for k, v in r.items() if k != "ref"} for r in b] == cli
+
+
+@pytest.mark.slow
+def test_sampling_gives_num_samples_and_is_reproducible(reference, exported, data, tmp_path):
+    sents = reference[0][:60]
+    kw = dict(sampling_topk=10, sampling_temperature=1.5, num_samples=4, threads=1)
+    a = Ct2Translator(exported["float32"], seed=7, **kw).translate(sents)
+    b = Ct2Translator(exported["float32"], seed=7, **kw).translate(sents)
+    c = Ct2Translator(exported["float32"], seed=8, **kw).translate(sents)
+    assert all(len(h) == 4 for h in a)
+    assert [[(h.text, h.score) for h in x] for x in a] == [[(h.text, h.score) for h in x] for x in b]
+    assert [[h.text for h in x] for x in a] != [[h.text for h in x] for x in c]
+    assert sum(len({h.text for h in x}) > 1 for x in a) >= 10  # samples differ from one another
+    for x in a:
+        assert [h.score for h in x] == sorted((h.score for h in x), reverse=True)
+    # a sample's score is its model log-probability (temperature aside), as for beam search;
+    # a sample may spell a beam hypothesis' text with other pieces: compared when the counts agree
+    beam = Ct2Translator(exported["float32"], beam=5, nbest=5, threads=1).translate(sents)
+    matched = 0
+    for xs, ys in zip(a, beam):
+        by_text = {h.text: h for h in ys}
+        for h in xs:
+            if h.text in by_text and h.tokens == by_text[h.text].tokens:
+                assert abs(h.score - by_text[h.text].score) <= 1e-4, (h, by_text[h.text])
+                matched += 1
+    assert matched >= 30
+    # through translate(): --nbest samples per sentence, same seed -> same file
+    for k in ("s1", "s2"):
+        translate(exported["int8"], data / "dev.en", tmp_path / f"{k}.jsonl", engine="ct2", nbest=3, sampling_topk=0,
+                  seed=3, threads=1, progress=False)
+    assert (tmp_path / "s1.jsonl").read_bytes() == (tmp_path / "s2.jsonl").read_bytes()
+    assert all(len(r["hyps"]) == 3 for r in iter_nbest(tmp_path / "s1.jsonl"))
+
+
+@pytest.mark.slow
+def test_length_limit_and_no_repeat_ngram(reference, exported):
+    sents = reference[0][:40]
+    base = Ct2Translator(exported["float32"], beam=4, nbest=4, threads=1)
+    # max generated tokens (end-of-sentence included) = int(a * source tokens + b)
+    short = Ct2Translator(exported["float32"], beam=4, nbest=4, max_len_a=0.0, max_len_b=3, threads=1)
+    for hyps in short.translate(sents):
+        assert all(h.tokens <= 3 for h in hyps)
+    for s, hyps in zip(sents, base.translate(sents)):
+        limit = int(1.5 * len(base.encode([s])[0]) + 10)
+        assert all(h.tokens <= limit for h in hyps)
+    # the cut hypotheses are scored with fairseq2's forced end-of-sentence
+    _, _, (model, tok, info) = reference
+    for s, hyps in list(zip(sents, short.translate(sents)))[:5]:
+        for h, (tf, n) in zip(hyps, _teacher_forced(model, tok, info, s, [h.text for h in hyps])):
+            if n == h.tokens:
+                assert abs(h.score - tf) <= 1e-3 * h.tokens
+    # Where the limit binds (a=0.5, b=1): per sentence it matches fairseq2 run one sentence at a
+    # time; length_limit="batch" matches the fairseq2 engine's batches (longest source + same batches)
+    fs = Translator(model, tok, info, beam=4, nbest=4, max_len_a=0.5, max_len_b=1)
+    one = [fs.translate([s])[0] for s in sents]
+    batched = fs.translate(sents)
+    for limit, ref in (("sentence", one), ("batch", batched)):
+        got = Ct2Translator(exported["float32"], beam=4, nbest=4, max_len_a=0.5, max_len_b=1, length_limit=limit,
+                            threads=1).translate(sents)
+        same = sum(a[0].text == b[0].text for a, b in zip(ref, got))
+        assert same >= 0.95 * len(sents), (limit, same)
+        for a, b in zip(ref, got):
+            if a[0].text == b[0].text:
+                assert a[0].tokens == b[0].tokens
+    assert any(a[0].text != b[0].text for a, b in zip(one, batched))  # the two rules do differ here
+    # no_repeat_ngram_size=1: no piece twice, so no word twice (the sources repeat words)
+    def repeats(hyps):
+        return sum(len(h.text.split()) != len(set(h.text.split())) for h in hyps)
+
+    assert sum(repeats(h) for h in base.translate(sents)) > 0
+    norep = Ct2Translator(exported["float32"], beam=4, nbest=4, no_repeat_ngram_size=1, threads=1)
+    assert sum(repeats(h) for h in norep.translate(sents)) == 0
