@@ -7,6 +7,7 @@ completion: its final LM must be byte-identical to the reference (resume + deter
 from __future__ import annotations
 
 import json
+import math
 import os
 import signal
 import subprocess
@@ -39,6 +40,10 @@ general_tgt = "{toy}/general.hi"
 
 [select]
 keep_fraction = 0.5
+steps = 30
+
+[check]
+sentences = 100
 
 [nmt]
 preset = "tiny"
@@ -93,7 +98,8 @@ def test_smoke_every_stage_output_and_manifest(reference):
     manifest = json.loads(res.manifest.read_text())
     steps = manifest["steps"]
     stages = {e["stage"] for e in steps.values()}
-    assert stages == {"seed-lm", "select", "spm", "nmt", "self-train", "translate", "rescore", "winnow", "lm", "eval"}
+    assert stages == {"seed-lm", "baseline", "spm", "nmt", "select", "self-train", "translate", "rescore", "lmtext",
+                      "winnow", "lm", "eval"}
     for name, e in steps.items():
         assert e["status"] == "done", name
         assert e["start"] <= e["end"] and "fingerprint" in e and "params" in e, name
@@ -106,8 +112,27 @@ def test_smoke_every_stage_output_and_manifest(reference):
     ev = lm.evaluate([steps["seed_lm"]["outputs"]["binary"]["path"], str(res.final_lm)], TOY / "dev.hi")
     seed_ppl, final_ppl = (m.ppl_common for m in ev.models)
     assert final_ppl < seed_ppl
+    # Composition: the final LM interpolates the seed, the best baseline's general text and the
+    # translations, each weight tuned on dev and recorded.
+    final = steps["lm.sel+st+rs+wn"]["metrics"]
+    assert set(final["weights"]) == {"seed", "baseline", "sel+st+rs+wn"}
+    assert math.isclose(sum(final["weights"].values()), 1.0, abs_tol=1e-3)
+    best = steps["baseline"]["metrics"]["best"]
+    assert best in ("general", "moore-lewis") and steps["baseline"]["outputs"]["text"]["sha256"] == \
+        steps[f"lm.{best}"]["inputs"][f"text:{best}"]["sha256"]
+    # Every technique's dev check is on record.
+    assert steps["nmt.sel"]["metrics"]["kept"] in ("adapted", "original")
+    assert steps["self-train.sel"]["metrics"]["kept"] in ("adapted", "original")
+    assert {"lm_weight", "length_penalty"} <= set(steps["rescore.sel+st+rs"]["metrics"])
+    assert steps["lmtext.sel+st+rs"]["metrics"]["nbest"] >= 1
+    assert "off" in steps["winnow.sel+st+rs+wn"]["metrics"]
+    results = json.loads((res.run_dir / "results.json").read_text())
+    assert results["best_baseline"] == best and results["final_system"] == "pipeline"
+    assert set(results["systems"]) == {"seed", "general", "moore-lewis", "pipeline"}
+    assert results["ratio_to_best_baseline"]["ppl_common"] > 0
     report = res.report.read_text()
     assert "| seed |" in report and "| pipeline |" in report and "simulated" in report
+    assert "against the best baseline without translation" in report and "## Dev checks" in report
     assert (res.run_dir / "systems.png").read_bytes()[:4] == b"\x89PNG"
     print(f"toy pipeline: {seconds:.0f} s, dev ppl seed {seed_ppl:.2f} -> final {final_ppl:.2f}")
 
@@ -152,13 +177,19 @@ def test_kill_9_and_resume_gives_the_same_final_lm(reference, tmp_path):
     ref_res, _, _ = reference
     run_dir = tmp_path / "run"
     cfg = write_config(tmp_path, run_dir)
-    ckpt = run_dir / "nmt.sel" / "model" / "checkpoints" / "last.pt"
+    ckpt = run_dir / "nmt" / "model" / "checkpoints" / "last.pt"
+    ft_ckpt = run_dir / "self-train.sel" / "model" / "checkpoints" / "last.pt"
     # 1) kill -9 in the middle of NMT training, once a checkpoint exists
-    _kill_when(_start(cfg), lambda: _running(run_dir, "nmt.") and ckpt.exists())
-    # 2) re-run: NMT resumes; kill -9 again while the final LM is being built
-    _kill_when(_start(cfg), lambda: _running(run_dir, "lm."))
+    _kill_when(_start(cfg), lambda: _running(run_dir, "nmt") and ckpt.exists())
+    # 2) kill -9 inside self-training's fine-tuning (a model started --init-from another),
+    #    once it has saved a checkpoint
+    _kill_when(_start(cfg), lambda: _running(run_dir, "self-train.") and ft_ckpt.exists())
+    # 3) kill -9 in the middle of translation
+    _kill_when(_start(cfg), lambda: _running(run_dir, "translate."))
+    # 4) kill -9 while the final LM is being built
+    _kill_when(_start(cfg), lambda: _running(run_dir, "lm.sel"))
     assert not (run_dir / "final.bin").exists()
-    # 3) re-run to completion
+    # 5) re-run to completion
     p = _start(cfg)
     _, err = p.communicate(timeout=900)
     assert p.returncode == 0, err.decode()
@@ -179,13 +210,13 @@ def test_from_and_until_on_the_baselines(tmp_path, caplog):
     from lmboot import pipeline
 
     cfg = write_config(tmp_path, tmp_path / "run")
-    partial = pipeline.run(cfg, systems=["seed", "moore-lewis"], until="select")
+    partial = pipeline.run(cfg, systems=["seed", "moore-lewis"], until="seed-lm")
     steps = json.loads(partial.manifest.read_text())["steps"]
-    assert set(steps) == {"seed_lm", "select.moore-lewis"} and partial.report is None
+    assert set(steps) == {"seed_lm"} and partial.report is None
     done = pipeline.run(cfg, systems=["seed", "moore-lewis"])
     assert done.report.exists() and "| moore-lewis |" in done.table
     with caplog.at_level("INFO", logger="lmboot"):
-        pipeline.run(cfg, systems=["seed", "moore-lewis"], from_stage="lm")
+        pipeline.run(cfg, systems=["seed", "moore-lewis"], from_stage="baseline")
     assert "seed_lm                      unchanged" in caplog.text
-    assert "select.moore-lewis           unchanged" in caplog.text
+    assert "select.moore-lewis           running" in caplog.text
     assert "lm.moore-lewis               running" in caplog.text and "eval                         running" in caplog.text

@@ -94,7 +94,7 @@ class Translator:
         self.gen = BeamSearchSeq2SeqGenerator(model, tokenizer.vocab_info, beam_size=beam,
                                               max_gen_len=(max_len_a, max_len_b),
                                               normalize_scores=False, len_penalty=len_penalty,
-                                              step_processors=procs or None)
+                                              echo_prompt=True, step_processors=procs or None)
         self._torch = torch
         self.truncated = 0
 
@@ -111,16 +111,17 @@ class Translator:
         with torch.inference_mode():
             out = self.gen(S, BatchLayout.of(S, lens), P, BatchLayout.of(P))
         result = []
+        k = len(self.prompt)
         for hyps in out.hypotheses:
             items = []
             for h in hyps:
-                ids = h.seq
-                ids = ids[1:] if len(ids) and int(ids[0]) == int(self.prompt[-1]) else ids
+                # echo_prompt: seq and step_scores start with the prompt [</s>, __tgt__], one score
+                # per position; without it fairseq2 folds the tag's log-probability into the first
+                # step's score, which the definition (and the ct2 engine) leaves out.
+                ids = h.seq[k:]
                 body = ids[:-1] if len(ids) and int(ids[-1]) == self.eos else ids
-                n = len(ids)
-                scores = h.step_scores[-n:] if h.step_scores is not None and n else None
-                score = float(scores.sum()) if scores is not None else float(h.score)
-                items.append(Hyp(text=self.decoder(body.cpu()), score=score, tokens=int(n)))
+                score = float(h.step_scores[k:].sum())
+                items.append(Hyp(text=self.decoder(body.cpu()), score=score, tokens=int(len(ids))))
             items.sort(key=lambda x: -x.score)
             result.append(items[: self.nbest])
         return result
