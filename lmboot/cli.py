@@ -15,6 +15,7 @@ from typing import List, Optional
 
 import typer
 
+from lmboot.defaults import DEFAULT_KEEP_FRACTION, DEFAULT_OOV_PENALTY
 from lmboot.errors import LmbootError
 
 app = typer.Typer(
@@ -32,7 +33,8 @@ log = logging.getLogger("lmboot")
 
 @app.callback()
 def _main(verbose: bool = typer.Option(False, "--verbose", "-v", help="Debug logging."),
-          quiet: bool = typer.Option(False, "--quiet", "-q", help="Warnings and errors only.")) -> None:
+          quiet: bool = typer.Option(False, "--quiet", "-q",
+                                     help="Warnings and errors only, and no progress bars.")) -> None:
     level = logging.DEBUG if verbose else logging.WARNING if quiet else logging.INFO
     # Libraries (fairseq2, ...) speak at WARNING unless --verbose; lmboot at the chosen level.
     logging.basicConfig(level=logging.DEBUG if verbose else logging.WARNING, format="[%(name)s] %(message)s",
@@ -41,9 +43,17 @@ def _main(verbose: bool = typer.Option(False, "--verbose", "-v", help="Debug log
 
 
 def _normalizer(lowercase: bool, digits: str):
-    from lmboot.corpus import Normalizer
+    from lmboot.text.normalize import Normalizer
 
     return Normalizer(lowercase=lowercase, digits=digits)
+
+
+def _progress(flag: Optional[bool]) -> bool:
+    """A command's progress bar: as asked (--progress/--no-progress), else when stderr is a
+    terminal and the global --quiet is not given."""
+    if flag is not None:
+        return flag
+    return sys.stderr.isatty() and log.getEffectiveLevel() <= logging.INFO
 
 
 def _prune(values: Optional[List[int]]) -> Optional[List[int]]:
@@ -77,16 +87,14 @@ def lm_train(
 
     res = lm.train(text, out, order=order, binary=binary, memory=memory, prune=_prune(prune),
                    discount_fallback=discount_fallback, normalizer=_normalizer(lowercase, digits))
-    typer.echo(f"{res.arpa}: order {res.order}, {res.sentences} sentences, {res.tokens} tokens"
-               + (", discount fallback" if res.discount_fallback else "")
-               + (f"; binary {res.binary}" if res.binary else ""))
+    typer.echo(res.summary())
 
 
 @lm_app.command("eval")
 def lm_eval(
     text: Path = typer.Argument(..., help="Evaluation text, one sentence per line."),
     lms: List[Path] = typer.Option(..., "--lm", help="Model (ARPA or binary); repeat to compare."),
-    oov_penalty: float = typer.Option(-7.0, "--oov-penalty",
+    oov_penalty: float = typer.Option(DEFAULT_OOV_PENALTY, "--oov-penalty",
                                       help="log10 charged on the common vocabulary for a word a model lacks."),
     json_out: Optional[Path] = typer.Option(None, "--json", help="Write the figures (and per-sentence scores) as JSON."),
     per_sentence: bool = typer.Option(False, "--per-sentence", help="Include per-sentence scores in the JSON."),
@@ -95,15 +103,15 @@ def lm_eval(
 ) -> None:
     """Perplexity (with/without OOVs, and on a common vocabulary) and OOV rate of TEXT."""
     from lmboot import lm
+    from lmboot.io.corpus import write_json
 
     res = lm.evaluate(lms, text, oov_penalty=oov_penalty, normalizer=_normalizer(lowercase, digits),
                       keep_sentences=per_sentence)
-    typer.echo(res.table())
+    typer.echo(res.summary())
     if json_out:
-        lm.write_json(json_out, res.to_json(per_sentence=per_sentence))
+        write_json(json_out, res.to_json(per_sentence=per_sentence))
 
 
-# >>> lm build (lmboot/mix.py)
 @lm_app.command("build")
 def lm_build(
     texts: List[str] = typer.Option(..., "--text", "-t",
@@ -126,18 +134,16 @@ def lm_build(
     digits: str = DIGITS,
 ) -> None:
     """One LM per text source, interpolated with weights tuned on --dev, written as one ARPA."""
-    from lmboot import lm, mix
+    from lmboot import lm
+    from lmboot.io.corpus import write_json
 
-    res = mix.build([mix.parse_source(t) for t in texts], dev, out, order=order, method=method,
-                    binary=binary, work_dir=work_dir, prune=_prune(prune),
-                    normalizer=_normalizer(lowercase, digits), memory=memory,
-                    progress=sys.stderr.isatty() if progress is None else progress)
-    typer.echo(res.table())
-    typer.echo(f"{res.arpa}: order {res.order}, {res.method} interpolation"
-               + (f"; binary {res.binary}" if res.binary else "") + f"; components in {res.work_dir}")
+    res = lm.build([lm.parse_source(t) for t in texts], dev, out, order=order, method=method,
+                   binary=binary, work_dir=work_dir, prune=_prune(prune),
+                   normalizer=_normalizer(lowercase, digits), memory=memory,
+                   progress=_progress(progress))
+    typer.echo(res.summary())
     if json_out:
-        lm.write_json(json_out, res.to_json())
-# <<< lm build
+        write_json(json_out, res.to_json())
 
 
 # --------------------------------------------------------------------------------------
@@ -154,6 +160,8 @@ def winnow_cmd(
     dev: Optional[Path] = typer.Option(None, "--dev", help="In-domain dev text for --percentile."),
     plot: bool = typer.Option(True, "--plot/--no-plot", help="Write histogram.png with the cut."),
     normalized: bool = typer.Option(False, "--write-normalized", help="Write normalised text instead of input lines."),
+    progress: Optional[bool] = typer.Option(None, "--progress/--no-progress",
+                                            help="Progress bar (default: when stderr is a terminal)."),
     lowercase: bool = LOWER,
     digits: str = DIGITS,
 ) -> None:
@@ -162,14 +170,10 @@ def winnow_cmd(
 
     res = winnow.winnow(text, lm_path, out_dir, threshold=threshold, percentile=percentile, dev=dev,
                         normalizer=_normalizer(lowercase, digits), write_normalized=normalized,
-                        progress=sys.stderr.isatty())
-    if plot:
-        winnow.plot_histogram(out_dir / "scores.f32", res.threshold, out_dir / "histogram.png")
-    typer.echo(f"kept {res.kept} of {res.total} ({100 * res.kept / res.total:.1f}%), "
-               f"threshold {res.threshold:.2f} ({res.threshold_from}) -> {res.kept_path}")
+                        progress=_progress(progress), plot=plot)
+    typer.echo(res.summary())
 
 
-# >>> select (lmboot/select.py)
 # --------------------------------------------------------------------------------------
 # select
 # --------------------------------------------------------------------------------------
@@ -182,7 +186,7 @@ def select_cmd(
                                  "summary.json, histogram.png, embedder/ or lm/)."),
     method: str = typer.Option("centroid", "--method", "-m", help="centroid | knn | moore-lewis"),
     keep_fraction: Optional[float] = typer.Option(None, "--keep-fraction",
-                                                  help="Keep this fraction of all pairs (default 0.2)."),
+                                                  help=f"Keep this fraction of all pairs (default {DEFAULT_KEEP_FRACTION})."),
     max_distance: Optional[float] = typer.Option(None, "--max-distance",
                                                  help="Keep pairs scoring <= this (cosine distance; "
                                                  "bits/word difference for moore-lewis)."),
@@ -209,23 +213,15 @@ def select_cmd(
         general_src, general_tgt, seed, out_dir, method=method, keep_fraction=keep_fraction,
         max_distance=max_distance, top_k=top_k, k=k, embedder=embedder, random_seed=random_seed, dim=dim,
         fit_sample=fit_sample, batch_size=batch_size, order=order, normalizer=_normalizer(lowercase, digits),
-        progress=sys.stderr.isatty() if progress is None else progress, plot=plot)
-    outs = res.selected_src + (f" + {res.selected_tgt}" if res.selected_tgt else "")
-    typer.echo(f"kept {res.kept} of {res.total} ({100 * res.kept / res.total:.1f}%), {res.rule}, "
-               f"threshold {res.threshold:.4f} ({res.method}); {res.sentences_per_s:,.0f} sentences/s -> {outs}")
-# <<< select
+        progress=_progress(progress), plot=plot)
+    typer.echo(res.summary())
 
-# >>> nmt (lmboot/nmt/)
 # --------------------------------------------------------------------------------------
 # nmt
 # --------------------------------------------------------------------------------------
 nmt_app = typer.Typer(help="Neural translator (fairseq2): SentencePiece, train, translate, self-train.",
                       no_args_is_help=True)
 app.add_typer(nmt_app, name="nmt")
-
-
-def _progress(flag: Optional[bool]) -> Optional[bool]:
-    return flag if flag is not None else None
 
 
 @nmt_app.command("spm")
@@ -327,7 +323,7 @@ def nmt_translate(
     seed: Optional[int] = typer.Option(None, "--seed", help="ct2: seed for reproducible sampling."),
     # <<< ct2 engine
 ) -> None:
-    """Beam-search translation to an n-best JSONL (FORMATS.md) and optional top-1 text."""
+    """Beam-search translation to an n-best JSONL (docs/formats.md) and optional top-1 text."""
     from lmboot.nmt.translate import translate
 
     res = translate(model, text, out, txt, beam=beam, nbest=nbest, ref_path=ref, max_lines=max_lines,
@@ -341,7 +337,6 @@ def nmt_translate(
                       if res.bleu is not None else ""))
 
 
-# >>> ct2 engine (lmboot/nmt/ct2.py)
 @nmt_app.command("export")
 def nmt_export(
     model: Path = typer.Argument(..., help="lmboot model directory."),
@@ -355,7 +350,6 @@ def nmt_export(
     res = export(model, out, quantization=quantization, checkpoint=checkpoint)
     typer.echo(f"{res.out_dir}: CTranslate2 {res.quantization} model from {res.checkpoint} "
                f"({res.model_bytes / 1e6:.1f} MB, {res.seconds:.1f} s)")
-# <<< ct2 engine
 
 
 @nmt_app.command("self-train")
@@ -399,7 +393,7 @@ def nmt_self_train(
         if check_dev is None or not check_lm:
             raise LmbootError("--check-src needs --check-dev and at least one --check-lm")
         from lmboot.nmt.adapt import lm_judge
-        from lmboot.objective import DevObjective
+        from lmboot.lm.objective import DevObjective
 
         out.mkdir(parents=True, exist_ok=True)
         judge = lm_judge(DevObjective(check_lm, check_dev, work_dir=out), check_src, out, beam=beam, threads=threads)
@@ -414,12 +408,10 @@ def nmt_self_train(
         v = res.verdict
         typer.echo(f"dev check: original {v.original:.2f}, fine-tuned {v.adapted:.2f} -> kept the "
                    f"{'fine-tuned' if v.chosen == 'adapted' else 'original'} model: {res.model_dir}")
-# <<< nmt
 
-# >>> rescore (lmboot/rescore.py)
 @app.command("rescore")
 def rescore_cmd(
-    nbest: Path = typer.Argument(..., help="N-best JSONL (shared FORMATS.md): MT or speech recognition."),
+    nbest: Path = typer.Argument(..., help="N-best JSONL (docs/formats.md): MT or speech recognition."),
     lm_path: Path = typer.Option(..., "--lm", help="Seed LM (KenLM binary for speed, or ARPA)."),
     out_jsonl: Optional[Path] = typer.Option(None, "--out-jsonl", help="Every entry with lm_logprob/total added."),
     out_txt: Optional[Path] = typer.Option(None, "--out-txt", help="The chosen hypothesis, one line per entry."),
@@ -434,13 +426,13 @@ def rescore_cmd(
     oov_penalty: Optional[float] = typer.Option(None, "--oov-penalty",
                                                 help="log10 charged per word the LM lacks (default: its own <unk>)."),
     json_out: Optional[Path] = typer.Option(None, "--json", help="Write what was measured as JSON."),
-    progress: bool = typer.Option(False, "--progress", help="Progress bar even when stderr is not a terminal."),
+    progress: Optional[bool] = typer.Option(None, "--progress/--no-progress",
+                                            help="Progress bar (default: when stderr is a terminal and not -q)."),
     lowercase: bool = LOWER,
     digits: str = DIGITS,
 ) -> None:
     """Rescore n-best lists with the seed LM and keep the best hypothesis of each."""
     from lmboot import rescore as rs
-    from lmboot.lm import write_json
 
     explicit = {k: v for k, v in (("lm_weight", lm_weight), ("length_penalty", length_penalty),
                                   ("norm_exponent", norm_exponent)) if v is not None}
@@ -449,38 +441,13 @@ def rescore_cmd(
                           "--norm-exponent or --tune-on")
     if tune_on and ("lm_weight" in explicit or "length_penalty" in explicit):
         raise LmbootError("--tune-on chooses --lm-weight and --length-penalty itself; give neither")
-    if save_weights and not tune_on:
-        raise LmbootError("--save-weights needs --tune-on")
-    if out_jsonl is None and out_txt is None and not save_weights:
-        raise LmbootError("nothing to write: give --out-jsonl and/or --out-txt (or --tune-on with --save-weights)")
-    if metric not in rs.METRICS:
-        raise LmbootError(f"--metric must be one of {', '.join(rs.METRICS)}, not {metric!r}")
     weights = rs.Weights.from_json(weights_from) if weights_from else rs.Weights(**explicit)
-    scorer = rs.LMScorer(lm_path, normalizer=_normalizer(lowercase, digits), oov_penalty=oov_penalty)
-    for _ in rs.read_nbest(nbest):  # validate the whole input before tuning or writing anything
-        pass
-    report: dict = {}
-    if tune_on:
-        tuned = rs.tune(list(rs.read_nbest(tune_on, require_ref=True)), scorer, metric=metric,
-                        norm_exponents=(weights.norm_exponent,))
-        typer.echo(tuned.summary())
-        weights = tuned.weights
-        report["tune"] = {"on": str(tune_on), **tuned.to_json()}
-        if save_weights:
-            weights.to_json(save_weights, extra={"tuned": {k: v for k, v in report["tune"].items() if k != "weights"}})
-            typer.echo(f"weights -> {save_weights}")
-    if out_jsonl is not None or out_txt is not None:
-        res = rs.rescore_file(nbest, lm_path, out_jsonl, out_txt, weights, metric=metric,
-                              progress=progress or sys.stderr.isatty(), scorer=scorer)
-        typer.echo(res.summary())
-        if res.signature:
-            typer.echo(res.signature)
-        report["rescore"] = res.to_json()
-    if json_out:
-        write_json(json_out, report)
-# <<< rescore
+    res = rs.run(nbest, lm_path, out_jsonl, out_txt, weights=weights, tune_on=tune_on, metric=metric,
+                 save_weights=save_weights, json_out=json_out, normalizer=_normalizer(lowercase, digits),
+                 oov_penalty=oov_penalty, progress=_progress(progress))
+    typer.echo(res.summary())
 
-# >>> eval (lmboot/evaluate/)
+
 # --------------------------------------------------------------------------------------
 # eval
 # --------------------------------------------------------------------------------------
@@ -490,7 +457,7 @@ app.add_typer(eval_app, name="eval")
 
 
 def _nbest_reader(path: Path, scores: Optional[List[Path]], refs: Optional[Path], score_kind: str):
-    from lmboot.evaluate import open_nbest
+    from lmboot.io.nbest import open_nbest
 
     if score_kind not in ("cost", "logprob"):
         raise LmbootError(f"--score-kind must be 'cost' or 'logprob', not {score_kind!r}")
@@ -501,7 +468,7 @@ def _nbest_reader(path: Path, scores: Optional[List[Path]], refs: Optional[Path]
 def eval_wer(
     lms: List[str] = typer.Option(..., "--lm", help="LM to compare (repeat); first is the baseline. "
                                   "ARPA/binary for --nbest; ARPA or 'bundled' for --decoder pocketsphinx."),
-    nbest: Optional[Path] = typer.Option(None, "--nbest", help="N-best lists: FORMATS.md JSONL, or Kaldi-style "
+    nbest: Optional[Path] = typer.Option(None, "--nbest", help="N-best lists: docs/formats.md JSONL, or Kaldi-style "
                                          "'<utt>-<N> text' with --scores and --refs."),
     scores: Optional[List[Path]] = typer.Option(None, "--scores", help="Kaldi-style score file(s) '<utt>-<N> x' (summed)."),
     refs: Optional[Path] = typer.Option(None, "--refs", help="Kaldi 'text' references '<utt> words' (Kaldi-style n-best)."),
@@ -517,7 +484,7 @@ def eval_wer(
     dict_path: Optional[Path] = typer.Option(None, "--dict", help="Pronunciation dictionary (default: the model's)."),
     oov: Optional[str] = typer.Option(None, "--oov", help="Unknown words: n-best 'penalty' (default) | 'exclude'; "
                                       "decoding 'skip' (default) | 'g2p'."),
-    oov_penalty: float = typer.Option(-7.0, "--oov-penalty", help="log10 charged per word unknown to an LM (n-best)."),
+    oov_penalty: float = typer.Option(DEFAULT_OOV_PENALTY, "--oov-penalty", help="log10 charged per word unknown to an LM (n-best)."),
     limit: Optional[int] = typer.Option(None, "--limit", help="Decode only the first N utterances."),
     details: Optional[Path] = typer.Option(None, "--details", help="Per-utterance details (JSONL)."),
     json_out: Optional[Path] = typer.Option(None, "--json", help="All figures as JSON."),
@@ -542,7 +509,7 @@ def eval_wer(
                                     weights=w, normalizer=norm)
     else:
         results = ev.wer_from_audio(audio, lms, decoder=decoder, hmm=hmm, dict=dict_path, oov=oov or "skip",
-                                    normalizer=norm, limit=limit, progress=sys.stderr.isatty())
+                                    normalizer=norm, limit=limit, progress=_progress(None))
         for r in results:
             if r.lm_vocab_missing:
                 shown = " ".join(r.lm_vocab_missing[:20]) + (" ..." if len(r.lm_vocab_missing) > 20 else "")
@@ -568,7 +535,7 @@ def eval_synth(
     from lmboot.evaluate import synth
 
     res = synth(text, out, voice=voice, speed=speed, limit=limit, normalizer=_normalizer(lowercase, digits),
-                progress=sys.stderr.isatty())
+                progress=_progress(None))
     typer.echo(f"{res.utterances} utterances ({res.spoken} spoken, {res.reused} reused) -> {res.manifest}"
                + (f"; {res.with_digits} with digits" if res.with_digits else ""))
 
@@ -599,9 +566,7 @@ def eval_simulate(
                f"(target {100 * res.target_wer:.2f}%), oracle {100 * res.oracle_wer:.2f}%, reference in "
                f"{100 * res.ref_in_list:.0f}% of lists, {res.mean_hyps:.1f} hyps/list ({res.similarity}, "
                f"vocabulary {res.vocab_size})")
-# <<< eval
 
-# >>> run (lmboot/pipeline.py)
 @app.command("run")
 def run_cmd(
     config: Path = typer.Argument(..., help="Pipeline config (TOML); see scripts/conf/toy.toml."),
@@ -622,7 +587,6 @@ def run_cmd(
         typer.echo(f"report: {res.report}   final LM: {res.final_lm}")
     else:
         typer.echo(f"stopped after --until {until}; manifest: {res.manifest}")
-# <<< run
 
 
 # --------------------------------------------------------------------------------------

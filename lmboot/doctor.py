@@ -6,7 +6,7 @@ import importlib.util
 import shutil
 from dataclasses import dataclass
 
-from lmboot import kenlm_tools
+from lmboot.lm import tools
 
 SETUP = "bash scripts/setup.sh"
 
@@ -26,8 +26,8 @@ def _module(name: str) -> bool:
 
 def run_checks() -> list[Check]:
     checks = []
-    for t in kenlm_tools.TOOLS:
-        p = kenlm_tools.find_tool(t)
+    for t in tools.TOOLS:
+        p = tools.find_tool(t)
         checks.append(Check(f"kenlm:{t}", p is not None, str(p) if p else "not found", SETUP))
     checks.append(Check("kenlm (python module)", _module("kenlm"), "query ARPA/binary models", SETUP))
     snd = ctypes.util.find_library("sndfile")

@@ -14,7 +14,7 @@ decides, per n-best list:
   never enter.
 
 :func:`tune` chooses ``nbest`` and ``trust`` by the in-domain dev objective of the final LM
-(:class:`lmboot.objective.DevObjective`); :func:`write` writes the text.
+(:class:`lmboot.lm.objective.DevObjective`); :func:`write` writes the text.
 
 >>> res = tune(list(read_nbest("rescored.jsonl")), objective)     # doctest: +SKIP
 >>> write("rescored.jsonl", "lm.txt", nbest=res.nbest, trust=res.trust).lines  # doctest: +SKIP
@@ -26,10 +26,10 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Callable, Iterable, Sequence
 
-from lmboot.corpus import atomic_write
+from lmboot.io.corpus import atomic_write
 from lmboot.errors import LmbootError
 from lmboot.nmt.quality import degenerate, mean_logprob, most_confident
-from lmboot.objective import choose
+from lmboot.lm.objective import choose
 
 log = logging.getLogger("lmboot")
 
@@ -81,7 +81,7 @@ def tune(entries: Sequence[dict], objective: Callable[[Iterable[str]], float],
          without: float | None = None) -> TuneResult:
     """Grid search over ``nbest`` × ``trust`` for the lowest dev objective.
 
-    Ties (:data:`lmboot.objective.TIE`) go to the smaller ``nbest``, then the larger ``trust``.
+    Ties (:data:`lmboot.lm.objective.TIE`) go to the smaller ``nbest``, then the larger ``trust``.
     Deterministic.
     """
     if not entries:

@@ -7,7 +7,9 @@ in-domain dev set ("keep what looks no worse than the 90th percentile of real in
 text").
 
 Scoring streams (:func:`score`), a separate step decides (:func:`winnow`), so a 10M-line
-input runs in bounded memory: only one float per sentence is kept, for the quantiles.
+input runs in bounded memory: only one float per sentence is kept, for the quantiles. The
+scores, the summary and the histogram follow :mod:`lmboot.filtering`, as selection's do.
+:func:`tune` chooses the percentile (or no winnowing) by the final LM's dev objective.
 
 >>> res = winnow("translations.hi", "seed.bin", "out/", percentile=90, dev="dev.hi")  # doctest: +SKIP
 >>> res.kept, res.threshold                                                       # doctest: +SKIP
@@ -15,16 +17,19 @@ input runs in bounded memory: only one float per sentence is kept, for the quant
 from __future__ import annotations
 
 import logging
-from array import array
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterator
 
 import numpy as np
 
-from lmboot import lm as lm_mod
-from lmboot.corpus import Normalizer, atomic_path, atomic_write, chunked, read_lines
+from lmboot import plots
 from lmboot.errors import LmbootError
+from lmboot.filtering import Filtered, Scores, finish, progress_bar, quantiles
+from lmboot.io.corpus import atomic_write, chunked, read_lines
+from lmboot.lm.score import load, sentence_perplexity
+from lmboot.results import Result
+from lmboot.text.normalize import Normalizer
 
 log = logging.getLogger("lmboot")
 
@@ -38,7 +43,7 @@ def score(model, path: str | Path, normalizer: Normalizer | None = None) -> Iter
         normed, counts = norm.batch(chunk, counts=True)  # numpy: Python per line would dominate
         for line, s, n in zip(chunk, normed, counts):
             if s:
-                yield line, s, lm_mod.sentence_perplexity(model, s, n)
+                yield line, s, sentence_perplexity(model, s, n)
 
 
 def dev_threshold(model, dev: str | Path, percentile: float, normalizer: Normalizer | None = None) -> float:
@@ -52,39 +57,46 @@ def dev_threshold(model, dev: str | Path, percentile: float, normalizer: Normali
 
 
 @dataclass
-class WinnowResult:
-    input: str
+class WinnowResult(Filtered):
+    """What :func:`winnow` kept and where it wrote it (``summary.json`` holds :meth:`to_json`)."""
+
+    input: Path
     threshold: float
     threshold_from: str
     total: int
     kept: int
     dropped: int
     quantiles: dict = field(default_factory=dict)
-    kept_path: str = ""
-    dropped_path: str = ""
+    kept_path: Path | None = None
+    dropped_path: Path | None = None
+    scores_path: Path | None = None
+    summary_path: Path | None = None
+    histogram_path: Path | None = None
 
-    def to_json(self) -> dict:
-        return asdict(self)
+    def summary(self) -> str:
+        return f"{self.kept_line()}, threshold {self.threshold:.2f} ({self.threshold_from}) -> {self.kept_path}"
 
 
 def winnow(text: str | Path, model_path: str | Path, out_dir: str | Path, threshold: float | None = None,
            percentile: float | None = None, dev: str | Path | None = None,
            normalizer: Normalizer | None = None, write_normalized: bool = False,
-           progress: bool = False, allow_empty: bool = False) -> WinnowResult:
-    """Split ``text`` into ``kept.txt`` and ``dropped.txt`` under ``out_dir`` by seed-LM perplexity.
+           progress: bool = False, allow_empty: bool = False, plot: bool = True) -> WinnowResult:
+    """Split ``text`` by seed-LM perplexity into ``out_dir/kept.txt`` and ``out_dir/dropped.tsv``.
 
     Exactly one of ``threshold`` (a perplexity) or ``percentile`` (with ``dev``) is given.
     A sentence is kept when its perplexity is <= the threshold. Output lines are the input
-    lines as they were (``write_normalized=True`` writes the normalised text instead).
-    ``summary.json`` records the counts, threshold and perplexity quantiles; the dropped
-    file carries each sentence's perplexity so a user can see why. Keeping nothing is an
-    error unless ``allow_empty`` (then ``kept.txt`` is empty).
+    lines as they were (``write_normalized=True`` writes the normalised text instead);
+    ``dropped.tsv`` carries each dropped sentence's perplexity (``ppl<TAB>sentence``) so a user
+    can see why. Also written: ``scores.f32`` (every sentence's perplexity, float32),
+    ``summary.json`` (counts, threshold, perplexity quantiles) and, with ``plot``,
+    ``histogram.png`` (log10 perplexities, the cut marked). Keeping nothing is an error unless
+    ``allow_empty`` (then ``kept.txt`` is empty).
     """
     if (threshold is None) == (percentile is None):
         raise LmbootError("give exactly one of --threshold or --percentile")
     if percentile is not None and dev is None:
         raise LmbootError("--percentile needs --dev (in-domain text the percentile is taken on)")
-    model = lm_mod.load(model_path)
+    model = load(model_path)
     if percentile is not None:
         threshold = dev_threshold(model, dev, percentile, normalizer)
         source = f"p{percentile:g} of seed-LM perplexity on {dev}"
@@ -94,14 +106,9 @@ def winnow(text: str | Path, model_path: str | Path, out_dir: str | Path, thresh
         source = "given"
     out_dir = Path(out_dir)
     kept_p, dropped_p, scores_p = out_dir / "kept.txt", out_dir / "dropped.tsv", out_dir / "scores.f32"
-    ppls = array("f")
+    ppls = Scores()
     kept = dropped = 0
-    bar = None
-    if progress:
-        from tqdm import tqdm
-
-        bar = tqdm(unit=" sent", desc="winnow", mininterval=0.5)
-    with atomic_write(kept_p) as fk, atomic_write(dropped_p) as fd:
+    with atomic_write(kept_p) as fk, atomic_write(dropped_p) as fd, progress_bar(progress, None, "winnow") as bar:
         for line, s, ppl in score(model, text, normalizer):
             ppls.append(ppl)
             out = s if write_normalized else line
@@ -112,27 +119,24 @@ def winnow(text: str | Path, model_path: str | Path, out_dir: str | Path, thresh
                 fd.write(f"{ppl:.2f}\t{out}\n")
                 dropped += 1
             if bar is not None:
-                bar.update()
-    if bar is not None:
-        bar.close()
+                bar.update(1)
     total = kept + dropped
     if total == 0:
         raise LmbootError("no sentence to winnow after normalisation", path=text)
     if kept == 0 and not allow_empty:
         for p in (kept_p, dropped_p):
             p.unlink()
-        low = float(np.min(np.frombuffer(ppls, dtype=np.float32)))
+        low = float(np.min(ppls.array))
         raise LmbootError(f"winnowing kept nothing: every sentence's perplexity is above the threshold "
                           f"{threshold:.1f} (lowest {low:.1f}); the text is far from the seed domain "
                           f"(broken translations?) or the threshold is too strict", path=text)
-    with atomic_write(scores_p, "wb") as f:
-        ppls.tofile(f)
-    arr = np.frombuffer(ppls, dtype=np.float32)
+    ppls.save(scores_p)
+    arr = ppls.array
     res = WinnowResult(
-        input=str(text), threshold=float(threshold), threshold_from=source, total=total, kept=kept,
-        dropped=dropped, quantiles={f"p{int(q * 100)}": float(np.quantile(arr, q)) for q in QUANTILES},
-        kept_path=str(kept_p), dropped_path=str(dropped_p))
-    lm_mod.write_json(out_dir / "summary.json", res.to_json())
+        input=Path(text), threshold=float(threshold), threshold_from=source, total=total, kept=kept,
+        dropped=dropped, quantiles=quantiles(arr, QUANTILES), kept_path=kept_p, dropped_path=dropped_p,
+        scores_path=scores_p)
+    finish(res, out_dir, (lambda png: _histogram(arr, res.threshold, png)) if plot else None)
     log.info("winnow: kept %d of %d (%.1f%%), threshold %.2f (%s)", kept, total, 100 * kept / total,
              threshold, source)
     return res
@@ -142,7 +146,7 @@ DEFAULT_PERCENTILES = (50.0, 75.0, 90.0, 95.0, 99.0)
 
 
 @dataclass
-class TuneResult:
+class TuneResult(Result):
     """The threshold the dev objective chose: ``percentile`` None means keep everything."""
 
     percentile: float | None
@@ -150,8 +154,11 @@ class TuneResult:
     objective: float
     grid: list = field(default_factory=list)
 
-    def to_json(self) -> dict:
-        return asdict(self)
+    def summary(self) -> str:
+        if self.percentile is None:
+            return f"winnow: no winnowing (dev objective {self.objective:.2f})"
+        return (f"winnow: p{self.percentile:g} of the dev perplexities, threshold {self.threshold:.1f} "
+                f"(dev objective {self.objective:.2f})")
 
 
 def tune(text: str | Path, model_path: str | Path, dev: str | Path, objective,
@@ -161,11 +168,11 @@ def tune(text: str | Path, model_path: str | Path, dev: str | Path, objective,
     Each candidate keeps the lines of ``text`` whose seed-LM perplexity is at most that
     percentile of the dev perplexities; keeping everything (no winnowing) is always a
     candidate, so winnowing is switched off when it does not help on dev. Ties
-    (:data:`lmboot.objective.TIE`) go to the larger percentile (the least text dropped).
+    (:data:`lmboot.lm.objective.TIE`) go to the larger percentile (the least text dropped).
     """
-    from lmboot.objective import choose
+    from lmboot.lm.objective import choose
 
-    model = lm_mod.load(model_path)
+    model = load(model_path)
     dev_ppls = np.asarray([p for _, _, p in score(model, dev, normalizer)])
     if not len(dev_ppls):
         raise LmbootError("no sentence to set the threshold from", path=dev)
@@ -188,22 +195,8 @@ def tune(text: str | Path, model_path: str | Path, dev: str | Path, objective,
                       grid=grid)
 
 
-def plot_histogram(scores_path: str | Path, threshold: float, png: str | Path) -> Path:
-    """Histogram of log10 sentence perplexities with the cut marked (matplotlib, headless)."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    arr = np.fromfile(scores_path, dtype=np.float32)
-    fig, ax = plt.subplots(figsize=(6, 3.5))
-    ax.hist(np.log10(np.maximum(arr, 1.0)), bins=50, color="#4c72b0")
-    ax.axvline(np.log10(threshold), color="#c44e52", linestyle="--", label=f"threshold {threshold:.1f}")
-    ax.set_xlabel("log10 seed-LM perplexity")
-    ax.set_ylabel("sentences")
-    ax.legend()
-    fig.tight_layout()
-    with atomic_path(png) as tmp:
-        fig.savefig(tmp, format="png", dpi=100)
-    plt.close(fig)
-    return Path(png)
+def _histogram(ppls: np.ndarray, threshold: float, png: Path) -> Path:
+    """Histogram of log10 sentence perplexities with the cut marked."""
+    return plots.histogram(np.log10(np.maximum(ppls, 1.0)), float(np.log10(threshold)), png,
+                           xlabel="log10 seed-LM perplexity", ylabel="sentences",
+                           cut_label=f"threshold {threshold:.1f}", bins=50, size=(6, 3.5))

@@ -33,7 +33,7 @@ def speed(work: Path) -> None:
     import jiwer
 
     from lmboot.evaluate import simulate
-    from lmboot.evaluate.wer import word_errors
+    from lmboot.metrics import word_errors
 
     rng = random.Random(0)
     words = [f"w{i}" for i in range(500)]

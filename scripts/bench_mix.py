@@ -1,5 +1,5 @@
 #!/usr/bin/env python
-"""Benchmark of the static linear ARPA mixture (lmboot.mix.mix_arpa).
+"""Benchmark of the static linear ARPA mixture (lmboot.lm.mixture.mix_arpa).
 
 Trains two order-N LMs (an in-domain seed text and a general text) once, then times, in the
 same run and on the same models:
@@ -36,15 +36,20 @@ def main() -> None:
 
     import kenlm
 
-    from lmboot import kenlm_tools, lm, mix
-    from lmboot.corpus import Normalizer, read_lines
+    from lmboot import lm
+    from lmboot.io.arpa import ArpaReader
+    from lmboot.lm import mixture, tools
+    from lmboot.lm.build import _train_component
+    from lmboot.lm.perplexity import dev_token_probs
+    from lmboot.io.corpus import read_lines
+    from lmboot.text.normalize import Normalizer
 
     tmp = tempfile.TemporaryDirectory(prefix="bench-mix-")
     work = args.work or Path(tmp.name)
     work.mkdir(parents=True, exist_ok=True)
     norm = Normalizer()
     t = time.perf_counter()
-    comps = [mix._train_component(name, args.data / f"{name}.hi", work, args.order, None, norm,
+    comps = [_train_component(name, args.data / f"{name}.hi", work, args.order, None, norm,
                                   intermediate=True, memory="20%") for name in ("seed", "general")]
     t_train = time.perf_counter() - t
     dev = work / "dev.normalized.txt"
@@ -55,13 +60,13 @@ def main() -> None:
     models = [lm.load(c.arpa) for c in comps]
     t_load = time.perf_counter() - t
     t = time.perf_counter()
-    em = mix.em_weights(mix.dev_token_probs(models, list(read_lines(dev))))
+    em = mixture.em_weights(dev_token_probs(models, list(read_lines(dev))))
     t_em = time.perf_counter() - t
-    stats = mix.mix_arpa([c.arpa for c in comps], em.weights, work / "mix.arpa", models=models)
+    stats = mixture.mix_arpa([c.arpa for c in comps], em.weights, work / "mix.arpa", models=models)
     total = sum(stats.ngrams)
 
     # Bare KenLM: as many BaseScore calls as the mixture made, in a plain loop.
-    words = [ws[-1] for _n, ws, _lp, _lb in mix.ArpaReader(comps[1].arpa)]
+    words = [ws[-1] for _n, ws, _lp, _lb in ArpaReader(comps[1].arpa)]
     null, out = kenlm.State(), kenlm.State()
     models[1].NullContextWrite(null)
     n_calls = stats.kenlm_calls
@@ -76,7 +81,7 @@ def main() -> None:
 
     t = time.perf_counter()
     with open(work / "loglinear.arpa", "wb") as f:
-        kenlm_tools.run_tool("interpolate", ["-m", comps[0].intermediate, "-m", comps[1].intermediate,
+        tools.run_tool("interpolate", ["-m", comps[0].intermediate, "-m", comps[1].intermediate,
                                              "-t", dev, "-T", work / "interp", "-S", "20%"], stdout=f)
     t_interp = time.perf_counter() - t
 

@@ -20,6 +20,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))  # toy_nmt: the generated toy pair
 
 
 def bare_train(model_dir: Path, pairs, steps: int, dev) -> float:
@@ -103,10 +104,10 @@ def main() -> None:
 
     import torch
 
-    from lmboot.corpus import write_bitext, write_lines
+    from lmboot.io.corpus import write_bitext, write_lines
     from lmboot.nmt import train, train_spm, translate
     from lmboot.nmt.model import setup_device
-    from lmboot.nmt.toy import make_pairs
+    from toy_nmt import make_pairs
 
     dev = setup_device(args.device, args.threads)
     print(f"device {dev}, torch threads {torch.get_num_threads()}, cpu cores {os.cpu_count()}")

@@ -13,7 +13,7 @@ not skew them. The target of issue #5 is LMScorer.score within 2x of bare kenlm 
 Lines printed:
   bare kenlm (raw)        model.score(s) on the raw strings, in a Python loop
   bare kenlm (normalised) model.score(s) on the strings already normalised
-  kenlm + corpus.normalize  the straightforward way: lmboot.corpus.normalize(s), then model.score
+  kenlm + corpus.normalize  the straightforward way: lmboot.text.normalize.normalize(s), then model.score
   Normalizer.batch only   the batch normaliser alone, no LM (what LMScorer adds to kenlm)
   LMScorer.score          batch normalisation + scoring + natural-log conversion + word counts
   LMScorer oov_penalty    the same with the fixed OOV penalty (per-word vocabulary check)
@@ -33,8 +33,10 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from lmboot import lm  # noqa: E402
-from lmboot.corpus import Normalizer, read_lines  # noqa: E402
-from lmboot.rescore import LMScorer, Weights, rescore  # noqa: E402
+from lmboot.io.corpus import read_lines  # noqa: E402
+from lmboot.text.normalize import Normalizer  # noqa: E402
+from lmboot.lm.score import LMScorer  # noqa: E402
+from lmboot.rescore import Weights, rescore  # noqa: E402
 
 PUNCT = ["", "", "", "।", "?", "!", ",", "।", "."]
 

@@ -40,7 +40,8 @@ def peak_rss_mb() -> float:
 def throughput(args) -> None:
     import numpy as np
 
-    from lmboot.corpus import Normalizer, read_lines
+    from lmboot.io.corpus import read_lines
+    from lmboot.text.normalize import Normalizer
     from lmboot.select import load_embedder, select
 
     data = Path(args.data)
@@ -106,7 +107,7 @@ def throughput(args) -> None:
 
 def tico(args) -> None:
     from lmboot import lm
-    from lmboot.corpus import read_lines, write_lines
+    from lmboot.io.corpus import read_lines, write_lines
     from lmboot.select import select
 
     data = Path(args.data)

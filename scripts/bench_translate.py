@@ -41,7 +41,7 @@ DEFAULT_ENGINES = "fairseq2,ct2-float32,ct2-int8,ct2-float32-batchlimit"
 
 def train_model(cache: Path, minutes: float, threads: int) -> Path:
     """A quick en->de translator on the va-en-de general bitext, cached in ``cache/model``."""
-    from lmboot.corpus import read_bitext, write_bitext
+    from lmboot.io.corpus import read_bitext, write_bitext
     from lmboot.nmt import train
 
     model = cache / "model"

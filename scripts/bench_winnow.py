@@ -19,7 +19,8 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from lmboot import lm, winnow  # noqa: E402
-from lmboot.corpus import normalize, read_lines  # noqa: E402
+from lmboot.io.corpus import read_lines  # noqa: E402
+from lmboot.text.normalize import normalize  # noqa: E402
 
 
 def main() -> None:

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # One-time (and cheap to repeat) set-up of an lmboot checkout on Debian:
-#   system packages (apt, only when missing) -> .venv (inside the checkout) -> pip install -e .
+#   system packages (apt, only when missing) -> .venv (inside the checkout) -> pip install -e .[test]
 #   -> KenLM command-line tools (lmplz, build_binary, interpolate, filter, query) into .venv/bin.
 # A second run does nothing that is already done.
 set -euo pipefail
@@ -32,9 +32,9 @@ fi
 stamp="$venv/.lmboot-installed"
 want="$(sha256sum "$root/pyproject.toml" | cut -d' ' -f1)"
 if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ]; then
-  say "pip install -e . (first time: fairseq2 pulls torch, a few minutes)"
+  say "pip install -e .[test] (first time: fairseq2 pulls torch, a few minutes)"
   "$venv/bin/python" -m pip install -q --upgrade pip
-  "$venv/bin/python" -m pip install -q -e "$root"
+  "$venv/bin/python" -m pip install -q -e "$root[test]"  # pytest: the test extra
   echo "$want" > "$stamp"
 fi
 

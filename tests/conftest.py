@@ -50,8 +50,8 @@ def make_text(tmp_path):
 
 @pytest.fixture(scope="session")
 def kenlm_ready():
-    from lmboot import kenlm_tools
+    from lmboot.lm import tools
 
-    if kenlm_tools.find_tool("lmplz") is None:
+    if tools.find_tool("lmplz") is None:
         pytest.fail("KenLM tools missing: run bash scripts/setup.sh")
     return True

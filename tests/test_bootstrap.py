@@ -9,10 +9,12 @@ import math
 import numpy as np
 import pytest
 
-from lmboot import lmtext, mix, winnow
+from lmboot import lmtext, winnow
+from lmboot.lm.build import LinearInterpolator
+from lmboot.lm.build import build as lm_build
 from lmboot.errors import LmbootError
 from lmboot.nmt.quality import degenerate, most_confident
-from lmboot.objective import DevObjective, choose
+from lmboot.lm.objective import DevObjective, choose
 
 pytestmark = pytest.mark.usefixtures("kenlm_ready")
 
@@ -81,7 +83,7 @@ def test_objective_rewards_in_domain_text_and_is_cached(lms):
 
 def test_objective_counts_every_dev_token():
     """Words no component knows are charged the OOV penalty, so texts are compared on the same tokens."""
-    from lmboot.objective import DevTokens, mixture_ppl
+    from lmboot.lm.objective import DevTokens, mixture_ppl
 
     a = DevTokens(np.array([0.5, 0.0, 0.25]), np.array([True, False, True]))
     ppl, w = mixture_ppl([a], -7.0)
@@ -134,7 +136,8 @@ def test_lm_text_tuning_takes_more_hypotheses_when_the_objective_says_so(tmp_pat
 
 
 def test_rescoring_tuned_by_the_lm_objective(lms, tmp_path):
-    from lmboot.rescore import LMScorer, tune_lm
+    from lmboot.lm.score import LMScorer
+    from lmboot.rescore import tune_lm
 
     seed, _, _ = lms
     entries = [{"id": "1", "source": "x", "hyps": [{"text": "das wetter in berlin", "score": -1.0, "tokens": 4},
@@ -169,9 +172,9 @@ def test_a_useless_component_does_not_put_words_at_minus_99(tmp_path, make_text)
     seed = make_text("seed.txt", SEED)
     useless = make_text("mt.txt", ["zzq wortsalat nicht wenn während"] * 20)
     dev = make_text("dev.txt", DEV)
-    with_c = mix.build([("seed", seed), ("mt", useless)], dev, tmp_path / "with.arpa", work_dir=tmp_path / "p")
+    with_c = lm_build([("seed", seed), ("mt", useless)], dev, tmp_path / "with.arpa", work_dir=tmp_path / "p")
     assert with_c.weights["mt"] == 0.0 and with_c.tuning["dropped"] == ["mt"]
-    alone = mix.build([("seed", seed)], dev, tmp_path / "alone.arpa", work_dir=tmp_path / "p")
+    alone = lm_build([("seed", seed)], dev, tmp_path / "alone.arpa", work_dir=tmp_path / "p")
     assert (tmp_path / "with.arpa").read_bytes() == (tmp_path / "alone.arpa").read_bytes()
     m = kenlm.Model(str(tmp_path / "with.arpa"))
     for w in ("nicht", "wenn", "während"):
@@ -192,9 +195,9 @@ def test_mixture_never_scores_below_leaving_a_component_out(tmp_path, make_text)
     dev = make_text("dev.txt", DEV + ["the weather is nice today", "my mother went to the market",
                                       "we played music at the party"])
     test = make_text("test.txt", DEV + ["the cat read books at the party", "she went to the market"])
-    both = mix.build([("seed", seed), ("gen", gen)], dev, tmp_path / "both.arpa", work_dir=tmp_path / "p")
+    both = lm_build([("seed", seed), ("gen", gen)], dev, tmp_path / "both.arpa", work_dir=tmp_path / "p")
     assert both.weights["gen"] > 0.01
-    only = mix.build([("seed", seed)], dev, tmp_path / "only.arpa", work_dir=tmp_path / "p")
+    only = lm_build([("seed", seed)], dev, tmp_path / "only.arpa", work_dir=tmp_path / "p")
     a, b = kenlm.Model(str(tmp_path / "both.arpa")), kenlm.Model(str(tmp_path / "only.arpa"))
     checked = 0
     for line in test.read_text().splitlines():
@@ -203,8 +206,8 @@ def test_mixture_never_scores_below_leaving_a_component_out(tmp_path, make_text)
                 assert la >= DEFAULT_OOV_PENALTY, (line, la)
                 checked += 1
     assert checked >= 5
-    floor = mix.build([("seed", seed), ("gen", gen)], dev, tmp_path / "floor.arpa", work_dir=tmp_path / "p",
-                      method=mix.LinearInterpolator(min_weight=0.99))
+    floor = lm_build([("seed", seed), ("gen", gen)], dev, tmp_path / "floor.arpa", work_dir=tmp_path / "p",
+                      method=LinearInterpolator(min_weight=0.99))
     assert floor.weights["gen"] == 0.0 and floor.tuning["dropped"] == ["gen"]
 
 

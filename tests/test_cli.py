@@ -71,3 +71,29 @@ def test_library_chatter_stays_out_of_lmboot_progress(flags, lmboot_level, libra
         root.handlers[:] = handlers
         root.setLevel(level)
         logging.getLogger("lmboot").setLevel(logging.NOTSET)
+
+
+def test_progress_bars_can_be_turned_off_on_a_terminal(monkeypatch):
+    """``lmboot rescore`` (and every command with a bar): --no-progress, or the global -q, turn it off."""
+    import logging
+
+    from lmboot import cli
+
+    monkeypatch.setattr(sys.stderr, "isatty", lambda: True)
+    log = logging.getLogger("lmboot")
+    old = log.level
+    try:
+        log.setLevel(logging.INFO)
+        assert cli._progress(None) is True
+        assert cli._progress(False) is False
+        log.setLevel(logging.WARNING)  # lmboot -q
+        assert cli._progress(None) is False
+        assert cli._progress(True) is True
+    finally:
+        log.setLevel(old)
+
+
+def test_rescore_has_a_no_progress_flag():
+    p = subprocess.run([sys.executable, "-m", "lmboot", "rescore", "--help"], capture_output=True, text=True,
+                       cwd=ROOT, env={**__import__("os").environ, "COLUMNS": "200"})
+    assert p.returncode == 0 and "--no-progress" in p.stdout

@@ -5,8 +5,8 @@ import unicodedata
 
 import pytest
 
-from lmboot.corpus import (Normalizer, atomic_write, check_bitext, count_lines, normalize, read_bitext,
-                           read_lines, write_bitext, write_lines)
+from lmboot.io.corpus import atomic_write, check_bitext, count_lines, read_bitext, read_lines, write_bitext, write_lines
+from lmboot.text.normalize import Normalizer, normalize
 from lmboot.errors import LmbootError
 
 

@@ -1,6 +1,6 @@
 """lmboot nmt export / --engine ct2: CTranslate2 against the fairseq2 reference.
 
-On a generated toy language pair (lmboot.nmt.toy), tiny preset, one CPU thread. The slow
+On a generated toy language pair (tests/toy_nmt.py), tiny preset, one CPU thread. The slow
 tests share one model trained for 200 steps (about a minute).
 """
 from __future__ import annotations
@@ -18,13 +18,15 @@ torch = pytest.importorskip("torch")
 pytest.importorskip("fairseq2")
 ctranslate2 = pytest.importorskip("ctranslate2")
 
-from lmboot.corpus import write_bitext  # noqa: E402
+from lmboot.io.corpus import write_bitext  # noqa: E402
 from lmboot.errors import LmbootError  # noqa: E402
 from lmboot.nmt import train, translate  # noqa: E402
 from lmboot.nmt import model as M  # noqa: E402
 from lmboot.nmt.ct2 import Ct2Translator, ensure_export, export, read_meta  # noqa: E402
-from lmboot.nmt.toy import make_pairs  # noqa: E402
-from lmboot.nmt.translate import Translator, iter_nbest, score  # noqa: E402
+from toy_nmt import make_pairs  # noqa: E402
+from lmboot.io.nbest import read_nbest  # noqa: E402
+from lmboot.metrics import mt_scores  # noqa: E402
+from lmboot.nmt.translate import Translator  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 LANGS = dict(src_lang="eng_Latn", tgt_lang="xyz_Deva")
@@ -189,7 +191,7 @@ def test_fairseq2_engine_blocks_repeated_ngrams_too(quick, data, tmp_path):
     res = translate(quick, data / "dev.en", tmp_path / "o.jsonl", beam=2, nbest=2, no_repeat_ngram_size=1,
                     threads=1, progress=False)
     assert res.sentences == 40
-    assert all(len(r["hyps"]) == 2 for r in iter_nbest(tmp_path / "o.jsonl"))
+    assert all(len(r["hyps"]) == 2 for r in read_nbest(tmp_path / "o.jsonl"))
 
 
 def test_cache_is_reused_until_the_checkpoint_changes(quick, tmp_path):
@@ -257,7 +259,7 @@ def test_int8_top1_chrf_within_one_point_of_float32(reference, exported, data):
     chrf = {}
     for q in ("float32", "int8"):
         hyps = Ct2Translator(exported[q], beam=5, nbest=1, threads=1).translate(sents)
-        chrf[q] = score([h[0].text for h in hyps], refs)["chrf"]
+        chrf[q] = mt_scores([h[0].text for h in hyps], refs)["chrf"]
     assert chrf["float32"] > 80 and abs(chrf["int8"] - chrf["float32"]) <= 1.0, chrf
     assert (exported["int8"] / "model.bin").stat().st_size < 0.5 * (exported["float32"] / "model.bin").stat().st_size
 
@@ -270,7 +272,7 @@ def test_ct2_engine_nbest_jsonl_has_fairseq2_shape(trained, data, tmp_path):
     ct = translate(trained, data / "dev.en", tmp_path / "ct.jsonl", tmp_path / "ct.txt", engine="ct2",
                    quantization="float32", **kw)
     assert (trained / "ct2-float32" / "model.bin").exists()
-    a, b = list(iter_nbest(tmp_path / "fs.jsonl")), list(iter_nbest(tmp_path / "ct.jsonl"))
+    a, b = list(read_nbest(tmp_path / "fs.jsonl")), list(read_nbest(tmp_path / "ct.jsonl"))
     assert [r["id"] for r in a] == [r["id"] for r in b] and [r["source"] for r in a] == [r["source"] for r in b]
     for ra, rb in zip(a, b):
         assert list(ra) == list(rb) and ra["ref"] == rb["ref"]
@@ -284,7 +286,7 @@ def test_ct2_engine_nbest_jsonl_has_fairseq2_shape(trained, data, tmp_path):
     r = _cli("nmt", "translate", data / "dev.en", "--model", trained / "ct2-float32", "--out", tmp_path / "cli.jsonl",
              "--engine", "ct2", "--beam", "4", "--nbest", "3", "--threads", "1", "--no-progress")
     assert r.returncode == 0, r.stderr
-    cli = list(iter_nbest(tmp_path / "cli.jsonl"))
+    cli = list(read_nbest(tmp_path / "cli.jsonl"))
     assert [{k: v for k, v in r.items() if k != "ref"} for r in b] == cli
 
 
@@ -317,7 +319,7 @@ def test_sampling_gives_num_samples_and_is_reproducible(reference, exported, dat
         translate(exported["int8"], data / "dev.en", tmp_path / f"{k}.jsonl", engine="ct2", nbest=3, sampling_topk=0,
                   seed=3, threads=1, progress=False)
     assert (tmp_path / "s1.jsonl").read_bytes() == (tmp_path / "s2.jsonl").read_bytes()
-    assert all(len(r["hyps"]) == 3 for r in iter_nbest(tmp_path / "s1.jsonl"))
+    assert all(len(r["hyps"]) == 3 for r in read_nbest(tmp_path / "s1.jsonl"))
 
 
 @pytest.mark.slow

@@ -94,8 +94,10 @@ def test_words_unknown_to_a_small_lm_make_its_wer_worse(setup, oov):
 def test_naive_unk_scoring_would_flatter_the_small_lm(setup):
     """The reason for the rule above: with KenLM's own <unk> and unknown words not counted as
     errors, the small LM's choices look far better than the honest figure."""
-    from lmboot.evaluate.wer import word_errors
-    from lmboot.rescore import LMScorer, Weights, rescore, read_nbest
+    from lmboot.io.nbest import read_nbest
+    from lmboot.lm.score import LMScorer
+    from lmboot.metrics import word_errors
+    from lmboot.rescore import Weights, rescore
 
     d = setup
     entries = list(read_nbest(d / "test.jsonl"))

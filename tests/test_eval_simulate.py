@@ -10,7 +10,7 @@ import pytest
 from lmboot.errors import LmbootError
 from lmboot.evaluate import read_vocab, simulate
 from lmboot.evaluate.simulate import CharSimilarity, ConfusionTable, PhonemeSimilarity
-from lmboot.evaluate.wer import word_errors
+from lmboot.metrics import word_errors
 
 WORDS = ("अलार्म टाइमर गाना मौसम बारिश ठंड गर्मी दिल्ली मुंबई पुणे कल आज सुबह शाम रात बजे मिनट घंटे "
          "लगाओ हटाओ बजाओ बताओ रोको चलाओ का की के में से को है हो होगा क्या कितनी कैसा तेज़ धीमा "

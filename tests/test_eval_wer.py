@@ -6,9 +6,10 @@ import json
 import pytest
 
 from lmboot.errors import LmbootError
-from lmboot.evaluate import KaldiNbest, format_table, open_nbest, word_errors
-from lmboot.evaluate.report import WerResult
-from lmboot.evaluate.wer import ErrorCounts, utterance_errors
+from lmboot.evaluate import format_table
+from lmboot.evaluate.results import WerResult
+from lmboot.io.nbest import KaldiNbest, open_nbest
+from lmboot.metrics import ErrorCounts, utterance_errors, word_errors
 
 
 def test_wer_hand_computed_english():

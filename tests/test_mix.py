@@ -11,7 +11,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from lmboot import mix
+from lmboot.io.arpa import ArpaReader
+from lmboot.lm.build import build, parse_source
+from lmboot.lm.mixture import em_weights, mix_arpa
 from lmboot.errors import LmbootError
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -64,7 +66,7 @@ def built(data, kenlm_ready):
     """Both methods built once over the same two sources (shares the component LMs)."""
     out = {}
     for method in ("linear", "loglinear"):
-        out[method] = mix.build([("seed", data / "in domain.txt"), ("general", data / "general.txt")],
+        out[method] = build([("seed", data / "in domain.txt"), ("general", data / "general.txt")],
                                 data / "dev.txt", data / f"final {method}.arpa", order=3, method=method,
                                 work_dir=data / "parts")
     return out
@@ -120,7 +122,7 @@ def test_mixed_arpa_loads_and_equals_weighted_sum_of_components(built, data):
     m = lm.load(res.arpa)
     comps = [lm.load(c.arpa) for c in res.components]
     lam = [c.weight for c in res.components]
-    grams = [ws for _n, ws, _lp, _lb in mix.ArpaReader(res.arpa)]
+    grams = [ws for _n, ws, _lp, _lb in ArpaReader(res.arpa)]
     rng = random.Random(0)
     checked = 0
     for ws in rng.sample(grams, 400):
@@ -138,7 +140,7 @@ def test_mixed_arpa_distributions_normalise(built):
 
     res = built["linear"]
     m = lm.load(res.arpa)
-    entries = list(mix.ArpaReader(res.arpa))
+    entries = list(ArpaReader(res.arpa))
     vocab = [ws[0] for n, ws, _, _ in entries if n == 1 and ws[0] != "<s>"]
     contexts = [(), ("<s>",), ("<s>", "call"), ("call",), ("in", "the"), ("the", "weather"),
                 ("zzz",), ("ravi", "qqq")]
@@ -180,13 +182,13 @@ def test_mixture_handles_a_suffix_missing_from_every_component(tmp_path, kenlm_r
          ("c", .3, .5 / .9)],
         [("c a", .5, None)],
     ])
-    from lmboot import kenlm_tools
+    from lmboot.lm import tools
 
     def trie(arpa):  # KenLM's probing table is too small for missing suffixes in a 10-line model
-        kenlm_tools.run_tool("build_binary", ["trie", arpa, arpa.with_suffix(".bin")])
+        tools.run_tool("build_binary", ["trie", arpa, arpa.with_suffix(".bin")])
         return lm.load(arpa.with_suffix(".bin"))
 
-    stats = mix.mix_arpa([a, b], [0.7, 0.3], tmp_path / "m.arpa", models=[trie(a), trie(b)])
+    stats = mix_arpa([a, b], [0.7, 0.3], tmp_path / "m.arpa", models=[trie(a), trie(b)])
     assert stats.suffix_fallbacks >= 1 and stats.ngrams == [6, 3, 1]
     m = trie(tmp_path / "m.arpa")
     assert _p(m, ("a", "b"), "c") == pytest.approx(0.7 * 0.6 + 0.3 * 0.3, rel=1e-5)
@@ -200,18 +202,18 @@ def test_mixture_handles_a_suffix_missing_from_every_component(tmp_path, kenlm_r
 
 def test_em_weights():
     # model 0 always twice as likely: all weight goes to it
-    res = mix.em_weights(np.array([[0.2, 0.1]] * 10))
+    res = em_weights(np.array([[0.2, 0.1]] * 10))
     assert res.weights == [1.0, 0.0] and res.converged
     # complementary models: half the tokens each -> 0.5/0.5 is the optimum
-    res = mix.em_weights(np.array([[0.5, 0.0]] * 5 + [[0.0, 0.5]] * 5))
+    res = em_weights(np.array([[0.5, 0.0]] * 5 + [[0.0, 0.5]] * 5))
     assert res.weights == pytest.approx([0.5, 0.5], abs=1e-6)
     with pytest.raises(LmbootError):
-        mix.em_weights(np.zeros((0, 2)))
+        em_weights(np.zeros((0, 2)))
 
 
 # ---- reuse, determinism, one source -----------------------------------------------------------
 def test_components_reused_and_output_deterministic(built, data):
-    again = mix.build([("seed", data / "in domain.txt"), ("general", data / "general.txt")],
+    again = build([("seed", data / "in domain.txt"), ("general", data / "general.txt")],
                       data / "dev.txt", data / "again.arpa", order=3, method="linear", work_dir=data / "parts")
     assert all(c.reused for c in again.components)
     assert again.weights == built["linear"].weights
@@ -219,7 +221,7 @@ def test_components_reused_and_output_deterministic(built, data):
 
 
 def test_one_source_is_that_lm_with_weight_one(data, tmp_path, kenlm_ready):
-    res = mix.build({"seed": data / "in domain.txt"}, data / "dev.txt", tmp_path / "one.arpa")
+    res = build({"seed": data / "in domain.txt"}, data / "dev.txt", tmp_path / "one.arpa")
     assert res.weights == {"seed": 1.0}
     assert res.mix_ppl_common == pytest.approx(res.components[0].dev_ppl_common)
     assert (tmp_path / "one.arpa").read_bytes() == Path(res.components[0].arpa).read_bytes()
@@ -232,16 +234,16 @@ def test_bad_inputs_are_one_line_errors(data, tmp_path, kenlm_ready):
     (tmp_path / "empty.txt").write_text("", encoding="utf-8")
     (tmp_path / "punct.txt").write_text("!!!\n...\n", encoding="utf-8")
     cases = [
-        (lambda: mix.build([("seed", tmp_path / "nope.hi")] + good[1:], data / "dev.txt", tmp_path / "o.arpa"),
+        (lambda: build([("seed", tmp_path / "nope.hi")] + good[1:], data / "dev.txt", tmp_path / "o.arpa"),
          "nope.hi: text of source 'seed' not found"),
-        (lambda: mix.build(good, tmp_path / "empty.txt", tmp_path / "o.arpa"), "empty.txt: dev text is empty"),
-        (lambda: mix.build(good, tmp_path / "punct.txt", tmp_path / "o.arpa"), "no sentence left"),
-        (lambda: mix.build([], data / "dev.txt", tmp_path / "o.arpa"), "no text source"),
-        (lambda: mix.build([("x", good[0][1]), ("x", good[1][1])], data / "dev.txt", tmp_path / "o.arpa"),
+        (lambda: build(good, tmp_path / "empty.txt", tmp_path / "o.arpa"), "empty.txt: dev text is empty"),
+        (lambda: build(good, tmp_path / "punct.txt", tmp_path / "o.arpa"), "no sentence left"),
+        (lambda: build([], data / "dev.txt", tmp_path / "o.arpa"), "no text source"),
+        (lambda: build([("x", good[0][1]), ("x", good[1][1])], data / "dev.txt", tmp_path / "o.arpa"),
          "two sources are named 'x'"),
-        (lambda: mix.build(good, data / "dev.txt", tmp_path / "o.arpa", method="cubic"),
+        (lambda: build(good, data / "dev.txt", tmp_path / "o.arpa", method="cubic"),
          "unknown interpolation method"),
-        (lambda: mix.mix_arpa([tmp_path / "punct.txt"], [1.0], tmp_path / "o.arpa"), "no \\data\\ header"),
+        (lambda: mix_arpa([tmp_path / "punct.txt"], [1.0], tmp_path / "o.arpa"), "no \\data\\ header"),
     ]
     for fn, msg in cases:
         with pytest.raises(LmbootError) as e:
@@ -254,15 +256,15 @@ def test_arpa_reader_names_file_and_line(tmp_path):
     p = tmp_path / "bad.arpa"
     p.write_text("\\data\\\nngram 1=2\n\n\\1-grams:\n-1.0\ta\n-1.0\n\\end\\\n", encoding="utf-8")
     with pytest.raises(LmbootError, match=r"bad.arpa:6: expected a 1-gram line"):
-        list(mix.ArpaReader(p))
+        list(ArpaReader(p))
     p.write_text("\\data\\\nngram 1=3\n\n\\1-grams:\n-1.0\ta\n-1.0\tb\n\n\\end\\\n", encoding="utf-8")
     with pytest.raises(LmbootError, match=r"announces 3 1-grams, the section has 2"):
-        list(mix.ArpaReader(p))
+        list(ArpaReader(p))
 
 
 def test_parse_source():
-    assert mix.parse_source("seed=a b/seed.hi") == ("seed", "a b/seed.hi")
-    assert mix.parse_source("dir/mt.hi") == ("mt", "dir/mt.hi")
+    assert parse_source("seed=a b/seed.hi") == ("seed", "a b/seed.hi")
+    assert parse_source("dir/mt.hi") == ("mt", "dir/mt.hi")
 
 
 # ---- CLI ---------------------------------------------------------------------------------------
@@ -291,6 +293,6 @@ def test_cli_build_and_bad_input(built, data, tmp_path):
 @pytest.mark.slow
 def test_tico_mix_beats_components(tico, tmp_path, kenlm_ready):
     for method in ("linear", "loglinear"):
-        res = mix.build([("seed", tico / "seed.hi"), ("general", tico / "general.hi")], tico / "dev.hi",
+        res = build([("seed", tico / "seed.hi"), ("general", tico / "general.hi")], tico / "dev.hi",
                         tmp_path / f"{method}.arpa", method=method, work_dir=tmp_path / "parts")
         assert res.mix_ppl_common < min(c.dev_ppl_common for c in res.components)

@@ -1,6 +1,6 @@
 """lmboot nmt: SentencePiece, training, resume, n-best translation, self-training, distributed.
 
-All on a generated toy language pair (lmboot.nmt.toy: a word cipher into Devanagari), tiny
+All on a generated toy language pair (tests/toy_nmt.py: a word cipher into Devanagari), tiny
 preset, one CPU thread.
 """
 from __future__ import annotations
@@ -17,11 +17,11 @@ import pytest
 torch = pytest.importorskip("torch")
 pytest.importorskip("fairseq2")
 
-from lmboot.corpus import write_bitext  # noqa: E402
+from lmboot.io.corpus import write_bitext  # noqa: E402
 from lmboot.errors import LmbootError  # noqa: E402
 from lmboot.nmt import MinScoreFilter, self_train, train, train_spm, translate  # noqa: E402
-from lmboot.nmt.toy import make_pairs  # noqa: E402
-from lmboot.nmt.translate import iter_nbest  # noqa: E402
+from toy_nmt import make_pairs  # noqa: E402
+from lmboot.io.nbest import read_nbest  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 LANGS = dict(src_lang="eng_Latn", tgt_lang="xyz_Deva")
@@ -103,7 +103,7 @@ def test_learns_toy_mapping_and_writes_nbest(trained, data, tmp_path):
                     ref_path=data / "test.xx", threads=1, progress=False)
     assert res.chrf >= 60, res  # a trained tiny model learns the cipher...
     assert "nrefs:1" in res.chrf_signature
-    recs = list(iter_nbest(out))
+    recs = list(read_nbest(out))
     src = (data / "test.en").read_text(encoding="utf-8").splitlines()
     assert [r["source"] for r in recs] == src and [r["id"] for r in recs] == [str(i + 1) for i in range(len(src))]
     for r in recs:
@@ -241,8 +241,8 @@ def test_two_process_gloo_training_and_sharded_translation(data, tmp_path):
     r = subprocess.run(cmd, capture_output=True, text=True, cwd=ROOT, env=env, timeout=900)
     assert r.returncode == 0, r.stderr[-2000:]
     translate(tmp_path / "m", data / "dev.en", tmp_path / "one.jsonl", beam=2, nbest=2, threads=1, progress=False)
-    dist_recs = list(iter_nbest(tmp_path / "dist.jsonl"))
-    one_recs = list(iter_nbest(tmp_path / "one.jsonl"))
+    dist_recs = list(read_nbest(tmp_path / "dist.jsonl"))
+    one_recs = list(read_nbest(tmp_path / "one.jsonl"))
     assert [x["id"] for x in dist_recs] == [x["id"] for x in one_recs]
     assert [x["source"] for x in dist_recs] == [x["source"] for x in one_recs]
     assert not list(tmp_path.glob(".dist.jsonl.*"))
@@ -280,9 +280,9 @@ def test_self_training_keeps_only_sound_confident_translations(trained, data, tm
         seen["src"] = Path(src).read_text(encoding="utf-8").splitlines()
         seen["tgt"] = Path(tgt).read_text(encoding="utf-8").splitlines()
         shutil.copytree(model_dir, out_model, dirs_exist_ok=True)
-        from lmboot.nmt.train import TrainResult
+        from lmboot.nmt.train import NMTTrainResult
 
-        return TrainResult(model_dir=Path(out_model), start_step=0, steps=0, stopped="max_steps", seconds=0.0,
+        return NMTTrainResult(model_dir=Path(out_model), start_step=0, steps=0, stopped="max_steps", seconds=0.0,
                            target_tokens_per_s=0.0, tokens_per_s=0.0)
 
     monkeypatch.setattr("lmboot.nmt.adapt.fine_tune", fake_fine_tune)

@@ -32,10 +32,12 @@ import wave
 from pathlib import Path
 from typing import Iterable, Sequence
 
-from lmboot.corpus import Normalizer, check_file, iter_raw_lines
 from lmboot.errors import LmbootError
-from lmboot.evaluate.report import WerResult
-from lmboot.evaluate.wer import utterance_errors, word_errors
+from lmboot.evaluate.results import WerResult, WerResults
+from lmboot.io.arpa import is_kenlm_binary, unigrams
+from lmboot.io.corpus import check_file, iter_raw_lines
+from lmboot.metrics import utterance_errors, word_errors
+from lmboot.text.normalize import Normalizer
 
 log = logging.getLogger("lmboot")
 
@@ -137,29 +139,9 @@ def read_dict(path: str | Path) -> dict[str, list[str]]:
 def arpa_vocab(path: str | Path) -> list[str]:
     """The words of an ARPA LM (its 1-grams, without ``<s>``, ``</s>``, ``<unk>``)."""
     p = check_file(path, "language model")
-    with open(p, "rb") as f:
-        head = f.read(64)
-    if head.startswith(b"mmap lm "):
+    if is_kenlm_binary(p):
         raise LmbootError("pocketsphinx needs an ARPA LM, this is a KenLM binary: pass the .arpa file", path=p)
-    words, section, seen_data = [], None, False
-    for lineno, line in iter_raw_lines(p, "ARPA model"):
-        s = line.strip()
-        if s == "\\data\\":
-            seen_data = True
-        if s.startswith("\\"):
-            if s in ("\\2-grams:", "\\end\\"):
-                break
-            section = s
-            continue
-        if section == "\\1-grams:" and s:
-            cols = s.split("\t")
-            if len(cols) < 2:
-                raise LmbootError("malformed 1-gram line", path=p, line=lineno)
-            if cols[1] not in ("<s>", "</s>", "<unk>"):
-                words.append(cols[1])
-    if not seen_data:
-        raise LmbootError("not an ARPA file (no \\data\\ header)", path=p)
-    return words
+    return unigrams(p, "ARPA model")
 
 
 class G2P(abc.ABC):
@@ -311,11 +293,13 @@ class PocketsphinxDecoder(Decoder):
 def wer_from_audio(audio: str | Path, lm_paths: Sequence[str | Path], decoder: str = "pocketsphinx",
                    hmm: str | Path | None = None, dict: str | Path | None = None, oov: str = "skip",
                    normalizer: Normalizer | None = None, limit: int | None = None,
-                   progress: bool = False, names: Sequence[str] | None = None) -> list[WerResult]:
+                   progress: bool = False, names: Sequence[str] | None = None, details: str | Path | None = None,
+                   json_out: str | Path | None = None) -> WerResults:
     """Decode every utterance of ``audio`` with each LM and measure WER (one result per LM).
 
     ``lm_paths``: ARPA files, or ``"bundled"`` for pocketsphinx's own LM. References and
-    hypotheses are normalised alike (:class:`~lmboot.corpus.Normalizer`).
+    hypotheses are normalised alike (:class:`~lmboot.text.normalize.Normalizer`).
+    ``details`` (per-utterance JSONL) and ``json_out`` (the report) are written when given.
     """
     if decoder != "pocketsphinx":
         raise LmbootError(f"decoder must be 'pocketsphinx', not {decoder!r}")
@@ -326,7 +310,7 @@ def wer_from_audio(audio: str | Path, lm_paths: Sequence[str | Path], decoder: s
     pcms = [read_pcm(w) for _, w, _ in utts]  # check every file before the long part
     refs = [norm(r) for _, _, r in utts]
     names = list(names) if names else [str(p) for p in lm_paths]
-    results = []
+    results = WerResults()
     for lm, name in zip(lm_paths, names):
         t0 = time.perf_counter()
         dec = PocketsphinxDecoder(None if str(lm) == BUNDLED else lm, hmm=hmm, dict=dict, oov=oov)
@@ -335,15 +319,16 @@ def wer_from_audio(audio: str | Path, lm_paths: Sequence[str | Path], decoder: s
             from tqdm import tqdm
 
             it = tqdm(list(it), desc=f"decode {Path(str(lm)).name}", unit=" utt")
-        hyps, details = [], []
+        hyps, rows = [], []
         for (utt, wav, _), pcm, ref in it:
             hyp = norm(dec.decode(pcm))
             hyps.append(hyp)
-            details.append({"id": utt, "wav": str(wav), "ref": ref, "hyp": hyp, **utterance_errors(ref, hyp)})
+            rows.append({"id": utt, "wav": str(wav), "ref": ref, "hyp": hyp, **utterance_errors(ref, hyp)})
         counts = word_errors(refs, hyps, normalizer=None)
         results.append(WerResult(lm=name, method="pocketsphinx", counts=counts, oov_mode=oov,
                                  lm_vocab_missing=dec.missing, g2p_words=dec.g2p_words,
-                                 seconds=time.perf_counter() - t0, details=details))
+                                 seconds=time.perf_counter() - t0, details=rows))
         log.info("%s: WER %.2f%% on %d utterances (pocketsphinx, %.0f s)", name, 100 * counts.wer, len(utts),
                  results[-1].seconds)
+    results.write(details, json_out)
     return results

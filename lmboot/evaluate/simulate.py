@@ -36,37 +36,29 @@ from __future__ import annotations
 
 import abc
 import bisect
-import json
 import logging
 import math
 import random
 import subprocess
 from collections import Counter
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterable, Sequence
 
-from lmboot.corpus import Normalizer, atomic_write, iter_raw_lines, read_lines
 from lmboot.errors import LmbootError
-from lmboot.evaluate.wer import word_edit_distance
+from lmboot.io.arpa import SPECIAL, is_arpa, is_kenlm_binary, unigrams
+from lmboot.io.corpus import atomic_write, read_lines
+from lmboot.io.nbest import format_entry
+from lmboot.metrics import word_edit_distance
+from lmboot.results import Result
+from lmboot.text.normalize import Normalizer
 
 log = logging.getLogger("lmboot")
-
-SPECIAL = {"<s>", "</s>", "<unk>"}
 
 
 # --------------------------------------------------------------------------------------
 # Vocabulary
 # --------------------------------------------------------------------------------------
-def _is_arpa(path: Path) -> bool:
-    with open(path, "rb") as f:
-        head = f.read(4096)
-    for line in head.splitlines():
-        if line.strip():
-            return line.strip() == b"\\data\\"
-    return False
-
-
 def read_vocab(sources: str | Path | Sequence[str | Path], normalizer: Normalizer | None = None) -> Counter:
     """Word counts from text files (normalised words) and/or ARPA files (unigrams, count 1 each).
 
@@ -78,10 +70,10 @@ def read_vocab(sources: str | Path | Sequence[str | Path], normalizer: Normalize
     counts: Counter = Counter()
     for src in sources:
         p = Path(src)
-        if p.is_file() and p.stat().st_size and p.read_bytes()[:32].startswith(b"mmap lm "):
+        if p.is_file() and p.stat().st_size and is_kenlm_binary(p):
             raise LmbootError("a KenLM binary cannot be listed; give its ARPA file or training text", path=p)
-        if p.is_file() and _is_arpa(p):
-            counts.update(_arpa_unigrams(p))
+        if p.is_file() and is_arpa(p):
+            counts.update(unigrams(p))
         else:
             for line in read_lines(p, "vocabulary text"):
                 counts.update(norm(line).split())
@@ -90,22 +82,6 @@ def read_vocab(sources: str | Path | Sequence[str | Path], normalizer: Normalize
     if not counts:
         raise LmbootError("no words in the confusion vocabulary", path=", ".join(map(str, sources)))
     return counts
-
-
-def _arpa_unigrams(path: Path) -> Iterable[str]:
-    section = None
-    for lineno, line in iter_raw_lines(path, "ARPA model"):
-        s = line.strip()
-        if s.startswith("\\"):
-            section = s
-            if s == "\\2-grams:" or s == "\\end\\":
-                return
-            continue
-        if section == "\\1-grams:" and s:
-            cols = s.split("\t")
-            if len(cols) < 2:
-                raise LmbootError("malformed 1-gram line", path=path, line=lineno)
-            yield cols[1]
 
 
 # --------------------------------------------------------------------------------------
@@ -299,10 +275,10 @@ def _corrupt(words: list[str], rate: float, d: _Draws, table: ConfusionTable, mi
 
 
 @dataclass
-class SimulateResult:
+class SimulateResult(Result):
     """What :func:`simulate` wrote and measured (first-pass and oracle WER are simulated)."""
 
-    out: str
+    out: Path
     sentences: int
     target_wer: float
     first_pass_wer: float
@@ -314,8 +290,11 @@ class SimulateResult:
     vocab_size: int
     seed: int
 
-    def to_json(self) -> dict:
-        return asdict(self)
+    def summary(self) -> str:
+        return (f"{self.sentences} simulated lists -> {self.out}: first-pass WER {100 * self.first_pass_wer:.2f}% "
+                f"(target {100 * self.target_wer:.2f}%), oracle {100 * self.oracle_wer:.2f}%, reference in "
+                f"{100 * self.ref_in_list:.0f}% of lists, {self.mean_hyps:.1f} hyps/list ({self.similarity}, "
+                f"vocabulary {self.vocab_size})")
 
 
 def simulate(refs_path: str | Path, out_jsonl: str | Path, vocab_from: str | Path | Sequence[str | Path],
@@ -405,9 +384,8 @@ def simulate(refs_path: str | Path, out_jsonl: str | Path, vocab_from: str | Pat
             n_hyps += len(hyps)
             first_err += errs[0]
             oracle_err += min(errs)
-            f.write(json.dumps({"id": f"sim-{i + 1:06d}", "ref": ref, "hyps": hyps, "simulated": True},
-                               ensure_ascii=False) + "\n")
-    res = SimulateResult(out=str(out_jsonl), sentences=len(refs), target_wer=target_wer,
+            f.write(format_entry({"id": f"sim-{i + 1:06d}", "ref": ref, "hyps": hyps, "simulated": True}))
+    res = SimulateResult(out=Path(out_jsonl), sentences=len(refs), target_wer=target_wer,
                          first_pass_wer=first_err / n_ref, oracle_wer=oracle_err / n_ref,
                          ref_in_list=n_in / len(refs), rate=round(rate, 6), mean_hyps=n_hyps / len(refs),
                          similarity=sim.name, vocab_size=len(table.words), seed=seed)

@@ -19,11 +19,13 @@ import shutil
 import subprocess
 import tempfile
 import time
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from pathlib import Path
 
-from lmboot.corpus import Normalizer, atomic_path, atomic_write, iter_raw_lines, read_lines
 from lmboot.errors import LmbootError
+from lmboot.io.corpus import atomic_path, atomic_write, iter_raw_lines, read_lines
+from lmboot.results import Result
+from lmboot.text.normalize import Normalizer
 
 log = logging.getLogger("lmboot")
 
@@ -31,7 +33,7 @@ MANIFEST = "manifest.tsv"
 
 
 @dataclass
-class SynthResult:
+class SynthResult(Result):
     out_dir: Path
     manifest: Path
     utterances: int
@@ -41,10 +43,9 @@ class SynthResult:
     voice: str
     seconds: float
 
-    def to_json(self) -> dict:
-        d = asdict(self)
-        d["out_dir"], d["manifest"] = str(self.out_dir), str(self.manifest)
-        return d
+    def summary(self) -> str:
+        return (f"{self.utterances} utterances ({self.spoken} spoken, {self.reused} reused) -> {self.manifest}"
+                + (f"; {self.with_digits} with digits" if self.with_digits else ""))
 
 
 def _exe(name: str) -> str:

@@ -10,10 +10,10 @@ from lmboot.nmt.quality import (DegenerateFilter, HypothesisFilter, LengthRatioF
                                 degenerate)
 from lmboot.nmt.selftrain import SelfTrainResult, self_train
 from lmboot.nmt.spm import SpmResult, train_spm
-from lmboot.nmt.train import TrainResult, train
-from lmboot.nmt.translate import TranslateResult, Translator, score, translate
+from lmboot.nmt.train import NMTTrainResult, train
+from lmboot.nmt.translate import TranslateResult, Translator, translate
 
-__all__ = ["PRESETS", "load_model", "train_spm", "SpmResult", "train", "TrainResult", "translate",
-           "TranslateResult", "Translator", "score", "self_train", "SelfTrainResult", "HypothesisFilter",
+__all__ = ["PRESETS", "load_model", "train_spm", "SpmResult", "train", "NMTTrainResult", "translate",
+           "TranslateResult", "Translator", "self_train", "SelfTrainResult", "HypothesisFilter",
            "MinScoreFilter", "LengthRatioFilter", "DegenerateFilter", "degenerate", "fine_tune", "keep_better",
            "Verdict"]

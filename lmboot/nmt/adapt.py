@@ -6,7 +6,7 @@ own in-domain translations (:mod:`lmboot.nmt.selftrain`). Either can make the tr
 worse (a weak translator learns its own errors; a small selected set is over-fitted), so
 each is followed by :func:`keep_better`: the adapted and the starting translator are judged
 by the same function (in the pipeline: the in-domain dev objective of the final LM,
-:class:`lmboot.objective.DevObjective`, over translations of held-out in-domain sentences)
+:class:`lmboot.lm.objective.DevObjective`, over translations of held-out in-domain sentences)
 and the better one is kept; ties keep the starting translator.
 
 >>> res = fine_tune("runs/nmt", "selected.en", "selected.de", "runs/nmt-sel", steps=300)  # doctest: +SKIP
@@ -35,11 +35,11 @@ def fine_tune(model_dir: str | os.PathLike, train_src: str | os.PathLike, train_
     validation (with a dev bitext) at the end, so ``best.pt`` is the better of the saved
     checkpoints. Re-running resumes, like :func:`lmboot.nmt.train`.
     """
-    from lmboot.nmt.model import PRESETS, read_info
+    from lmboot.nmt.model import CONFIG, read_info, training_preset
     from lmboot.nmt.train import train
 
     info = read_info(model_dir)
-    base_lr = PRESETS.get(info.preset, PRESETS["small"]).lr
+    base_lr = training_preset(info.preset, Path(model_dir) / CONFIG).lr
     return train(train_src, train_tgt, out_model, src_lang=info.src_lang, tgt_lang=info.tgt_lang,
                  init_from=model_dir, max_steps=steps, lr=lr if lr is not None else base_lr / 2,
                  warmup_steps=warmup_steps if warmup_steps is not None else max(1, steps // 10),
@@ -64,8 +64,8 @@ class Verdict:
 def keep_better(original: str | os.PathLike, adapted: str | os.PathLike,
                 judge: Callable[[Path], float]) -> Verdict:
     """Judge both translators (lower is better) and keep the adapted one only if it is better
-    by more than the tie margin (:data:`lmboot.objective.TIE`)."""
-    from lmboot.objective import TIE
+    by more than the tie margin (:data:`lmboot.lm.objective.TIE`)."""
+    from lmboot.lm.objective import TIE
 
     before, after = float(judge(Path(original))), float(judge(Path(adapted)))
     chosen = "adapted" if after < before * (1 - TIE) else "original"  # a tie keeps what we had
@@ -79,18 +79,19 @@ def lm_judge(objective: Callable[[list[str]], float], check_src: str | os.PathLi
     """A judge for :func:`keep_better`: the dev objective (lower is better) of a translator's
     top-1 translations of held-out in-domain source sentences, degenerate ones left out.
 
-    ``objective`` is typically :class:`lmboot.objective.DevObjective` (the final LM's dev
+    ``objective`` is typically :class:`lmboot.lm.objective.DevObjective` (the final LM's dev
     perplexity with those translations as its translated component)."""
     import hashlib
 
     from lmboot.nmt.quality import degenerate
-    from lmboot.nmt.translate import iter_nbest, translate
+    from lmboot.io.nbest import read_nbest
+    from lmboot.nmt.translate import translate
 
     def judge(model_dir: Path) -> float:
         tag = hashlib.sha256(str(model_dir).encode()).hexdigest()[:8]
         path = Path(work_dir) / f"check.{tag}.jsonl"
         translate(model_dir, check_src, path, beam=beam, nbest=1, **translate_kwargs)
-        texts = [r["hyps"][0]["text"] for r in iter_nbest(path)]
+        texts = [r["hyps"][0]["text"] for r in read_nbest(path)]
         value = float(objective([t for t in texts if degenerate(t) is None]))
         log.info("dev check: %s -> %.3f", model_dir, value)
         return value

@@ -4,7 +4,7 @@ from __future__ import annotations
 import os
 from typing import Any, Iterator, Sequence
 
-from lmboot.corpus import read_bitext
+from lmboot.io.corpus import read_bitext
 from lmboot.errors import LmbootError
 
 

@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from lmboot.corpus import atomic_path, atomic_write
+from lmboot.io.corpus import atomic_path, write_json
 from lmboot.errors import LmbootError
 
 log = logging.getLogger("lmboot")
@@ -66,9 +66,28 @@ PRESETS: dict[str, Preset] = {
 MAX_POSITIONS = 1024
 
 
+#: The preset name a model started from a pretrained checkpoint records (its size is the
+#: checkpoint's); such a model trains with the ``small`` preset's settings (learning rate,
+#: warm-up, batch size).
+CUSTOM = "custom"
+CUSTOM_TRAINING = "small"
+
+
 def get_preset(name: str) -> Preset:
     if name not in PRESETS:
         raise LmbootError(f"unknown preset {name!r}; choose one of {', '.join(PRESETS)}")
+    return PRESETS[name]
+
+
+def training_preset(name: str, where: str | os.PathLike | None = None) -> Preset:
+    """The training settings of a model whose ``config.json`` names the preset ``name``:
+    that preset's, or ``small``'s for a model from a pretrained checkpoint (``custom``).
+    Any other name is an error (naming ``where``), never a silent default."""
+    if name == CUSTOM:
+        return PRESETS[CUSTOM_TRAINING]
+    if name not in PRESETS:
+        raise LmbootError(f"unknown preset {name!r} in the model config (known: {', '.join(PRESETS)}, "
+                          f"{CUSTOM})", path=where)
     return PRESETS[name]
 
 
@@ -122,9 +141,7 @@ def read_info(model_dir: str | os.PathLike) -> ModelInfo:
 
 
 def write_info(model_dir: str | os.PathLike, info: ModelInfo) -> None:
-    with atomic_write(Path(model_dir) / CONFIG) as f:
-        json.dump(dataclasses.asdict(info), f, indent=2, ensure_ascii=False)
-        f.write("\n")
+    write_json(Path(model_dir) / CONFIG, dataclasses.asdict(info))
 
 
 def load_tokenizer(model_dir: str | os.PathLike, info: ModelInfo):

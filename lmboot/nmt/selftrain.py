@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Sequence
 
-from lmboot.corpus import atomic_write, write_bitext
+from lmboot.io.corpus import atomic_write, write_bitext
 from lmboot.errors import LmbootError
 from lmboot.nmt.quality import (DegenerateFilter, HypothesisFilter, LengthRatioFilter,  # noqa: F401 (re-export)
                                 MinScoreFilter, mean_logprob, most_confident)
@@ -42,7 +42,7 @@ class RoundResult:
     translated: int
     kept: int
     original: int
-    train: object  # TrainResult
+    train: object  # NMTTrainResult
 
 
 @dataclass
@@ -54,7 +54,7 @@ class SelfTrainResult:
 
 
 def _subset(source: Path, out: Path, max_sentences: int | None, sample: bool, seed: int) -> Path:
-    from lmboot.corpus import read_lines, write_lines
+    from lmboot.io.corpus import read_lines, write_lines
 
     lines = list(read_lines(source, "in-domain source"))
     if max_sentences is not None and max_sentences < len(lines):
@@ -111,7 +111,8 @@ def self_train(
     from lmboot.nmt.adapt import best_dev_scores, fine_tune, keep_better
     from lmboot.nmt.data import read_pairs
     from lmboot.nmt.model import read_info
-    from lmboot.nmt.translate import iter_nbest, translate
+    from lmboot.io.nbest import read_nbest
+    from lmboot.nmt.translate import translate
 
     if rounds < 1:
         raise LmbootError(f"rounds must be >= 1, not {rounds}")
@@ -133,7 +134,7 @@ def self_train(
             translate(current, subset, nbest, beam=beam, nbest=1, device=device, threads=threads, progress=progress,
                       **(translate_kwargs or {}))
         candidates, n = [], 0
-        for rec in iter_nbest(nbest):
+        for rec in read_nbest(nbest):
             n += 1
             hyp = rec["hyps"][0]
             if hyp["text"].strip() and all(f.keep(rec["source"], hyp) for f in filters):

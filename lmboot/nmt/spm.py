@@ -26,7 +26,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterable, Sequence
 
-from lmboot.corpus import atomic_path, read_lines
+from lmboot.io.corpus import atomic_path, read_lines
 from lmboot.errors import LmbootError
 
 log = logging.getLogger("lmboot")

@@ -3,7 +3,7 @@
 >>> from lmboot.nmt import train                                # doctest: +SKIP
 >>> res = train("general.en", "general.hi", "runs/en-hi", src_lang="eng_Latn", tgt_lang="hin_Deva",
 ...             dev_src="dev.en", dev_tgt="dev.hi", preset="small", max_time=25 * 60)
->>> res.steps, res.best_chrf                                    # doctest: +SKIP
+>>> res.steps, res.best["chrf"]                                 # doctest: +SKIP
 (2300, 41.2)
 
 Re-running with the same model directory resumes from ``checkpoints/last.pt`` (written every
@@ -24,14 +24,16 @@ from pathlib import Path
 from typing import Any, Callable
 
 from lmboot.errors import LmbootError
+from lmboot.io.corpus import atomic_write
 from lmboot.nmt import model as M
+from lmboot.results import Result
 
 log = logging.getLogger("lmboot")
 
 
 @dataclass
-class TrainResult:
-    """What :func:`train` did."""
+class NMTTrainResult(Result):
+    """What :func:`train` did (the translator; :class:`lmboot.lm.train.LMTrainResult` is the n-gram LM's)."""
 
     model_dir: Path
     start_step: int
@@ -44,6 +46,13 @@ class TrainResult:
     best_step: int | None = None
     best: dict[str, Any] | None = None
     validations: list[dict[str, Any]] = field(default_factory=list)
+
+    def summary(self) -> str:
+        b = self.best or {}
+        return (f"{self.model_dir}: steps {self.start_step}->{self.steps} ({self.stopped}), {self.seconds:.0f} s, "
+                f"{self.target_tokens_per_s:,.0f} target tokens/s"
+                + (f"; best step {self.best_step}: BLEU {b.get('bleu')} chrF {b.get('chrf')} "
+                   f"dev loss {b.get('dev_loss')} ({b.get('bleu_signature')})" if b else ""))
 
 
 def parse_duration(text: str | float | int | None) -> float | None:
@@ -74,7 +83,7 @@ def _prepare_dir(model_dir: Path, src_lang: str, tgt_lang: str, preset: str, spm
         if (info.src_lang, info.tgt_lang) != (src_lang, tgt_lang):
             raise LmbootError(f"model directory holds a {info.src_lang}->{info.tgt_lang} model, not "
                               f"{src_lang}->{tgt_lang}; use a new directory", path=model_dir)
-        if init_from is None and info.preset != preset and info.preset != "custom":
+        if init_from is None and info.preset != preset and info.preset != M.CUSTOM:
             raise LmbootError(f"model directory holds a {info.preset!r} model, not {preset!r}; use a new directory",
                               path=model_dir)
         return info, None
@@ -100,7 +109,7 @@ def _prepare_dir(model_dir: Path, src_lang: str, tgt_lang: str, preset: str, spm
         for lang in (src_lang, tgt_lang):
             if lang not in spec.langs:
                 raise LmbootError(f"pretrained model has no language {lang!r}", path=init_from)
-        info = M.ModelInfo(src_lang=src_lang, tgt_lang=tgt_lang, preset="custom", model=dict(spec.model),
+        info = M.ModelInfo(src_lang=src_lang, tgt_lang=tgt_lang, preset=M.CUSTOM, model=dict(spec.model),
                            langs=list(spec.langs), train={"init_from": str(init_from)})
         if dropout is not None:
             info.model["dropout_p"] = dropout
@@ -169,7 +178,7 @@ def train(
     threads: int | None = None,
     progress: bool | None = None,
     on_step: Callable[[int, float], None] | None = None,
-) -> TrainResult:
+) -> NMTTrainResult:
     """Train (or resume, or fine-tune) an encoder-decoder Transformer translator.
 
     - bitext: ``train_src``/``train_tgt`` line-aligned files, or ``train_tgt=None`` and a TSV;
@@ -223,7 +232,7 @@ def train(
 
     info, init_weights = _prepare_dir(model_dir, src_lang, tgt_lang, preset, spm_model, vocab_size, joint_spm,
                                       train_src, train_tgt, init_from, dropout, rank, gang)
-    p = M.PRESETS.get(info.preset, M.PRESETS["small"])
+    p = M.training_preset(info.preset, model_dir / M.CONFIG)
     lr = lr if lr is not None else p.lr
     warmup_steps = warmup_steps if warmup_steps is not None else min(p.warmup_steps, max(1, max_steps // 4))
     batch_tokens = batch_tokens or p.batch_tokens
@@ -287,8 +296,9 @@ def train(
                                                 "model": model.state_dict(), "step": step, "best": best})
 
     def validate() -> dict[str, Any]:
+        from lmboot.metrics import mt_scores
         from lmboot.nmt.data import iter_eval_batches
-        from lmboot.nmt.translate import Translator, score
+        from lmboot.nmt.translate import Translator
 
         model.eval()
         nll, ntok = 0.0, 0
@@ -301,7 +311,7 @@ def train(
                 ntok += tgt.num_elements
         tr = Translator(model, tokenizer, info, beam=valid_beam, nbest=1)
         hyps = [h[0].text for h in tr.translate([s for s, _ in dev_pairs])]
-        m = score(hyps, [t for _, t in dev_pairs])
+        m = mt_scores(hyps, [t for _, t in dev_pairs])
         model.train()
         m.update(step=step, dev_loss=round(nll / max(ntok, 1), 4), dev_ppl=round(math.exp(min(nll / max(ntok, 1), 50)), 2))
         return m
@@ -401,7 +411,7 @@ def train(
     if gang is not None:
         _check_replicas(model, rank, dev)
     seconds = time.perf_counter() - t0
-    return TrainResult(model_dir=model_dir, start_step=start_step, steps=step, stopped=stopped, seconds=seconds,
+    return NMTTrainResult(model_dir=model_dir, start_step=start_step, steps=step, stopped=stopped, seconds=seconds,
                        target_tokens_per_s=tok_tgt / max(seconds, 1e-9), tokens_per_s=tok_all / max(seconds, 1e-9),
                        last_loss=loss_ema, best_step=best_step, best=best, validations=history)
 
@@ -438,11 +448,9 @@ def _sigterm_to_interrupt(signum, frame):  # kill -> save last checkpoint like C
 def _write_log(model_dir: Path, history: list[dict]) -> None:
     import json
 
-    from lmboot.corpus import atomic_write
-
     with atomic_write(model_dir / "train_log.jsonl") as f:
         for h in history:
             f.write(json.dumps(h, ensure_ascii=False) + "\n")
 
 
-__all__ = ["train", "TrainResult", "parse_duration"]
+__all__ = ["train", "NMTTrainResult", "parse_duration"]

@@ -1,4 +1,4 @@
-"""Beam-search translation to n-best JSONL (FORMATS.md) with fairseq2's generator.
+"""Beam-search translation to n-best JSONL (docs/formats.md) with fairseq2's generator.
 
 >>> from lmboot.nmt import translate                           # doctest: +SKIP
 >>> res = translate("runs/en-hi", "source.en", "nbest.jsonl", out_txt="top1.hi", beam=5, nbest=5)
@@ -14,7 +14,6 @@ log); ``id`` keeps the input line number so outputs can be re-aligned.
 from __future__ import annotations
 
 import contextlib
-import json
 import logging
 import os
 import sys
@@ -24,8 +23,10 @@ from itertools import islice
 from pathlib import Path
 from typing import Iterable, Iterator, Sequence
 
-from lmboot.corpus import atomic_write, count_lines, iter_raw_lines, read_lines
 from lmboot.errors import LmbootError
+from lmboot.io.corpus import atomic_write, count_lines, iter_raw_lines, read_lines
+from lmboot.io.nbest import format_entry, read_nbest
+from lmboot.metrics import mt_scores
 
 log = logging.getLogger("lmboot")
 
@@ -167,12 +168,12 @@ def _dist_info() -> tuple[int, int]:
     return int(os.environ.get("RANK", "0")), int(os.environ.get("WORLD_SIZE", "1"))
 
 
-def _record(lineno: int, src: str, hyps: list[Hyp], ref: str | None) -> str:
+def _record(lineno: int, src: str, hyps: list[Hyp], ref: str | None) -> dict:
     rec = {"id": str(lineno), "source": src}
     if ref is not None:
         rec["ref"] = ref
     rec["hyps"] = [{"text": h.text, "score": round(h.score, 4), "tokens": h.tokens} for h in hyps]
-    return json.dumps(rec, ensure_ascii=False)
+    return rec
 
 
 def translate(
@@ -259,7 +260,7 @@ def translate(
             res = tr.translate([s for _, s in batch])
             for (lineno, src), hyps in zip(batch, res):
                 ref = refs(lineno) if refs else None
-                f.write(_record(lineno, src, hyps, ref) + "\n")
+                f.write(format_entry(_record(lineno, src, hyps, ref)))
                 n += 1
             bar.update(len(batch) * world)
             bar.set_postfix_str(f"{n / max(time.perf_counter() - t0, 1e-9):.1f} sent/s")
@@ -272,7 +273,7 @@ def translate(
     result = TranslateResult(out_jsonl=out_jsonl, out_txt=Path(out_txt) if out_txt else None, sentences=n,
                              seconds=seconds, sentences_per_s=n / max(seconds, 1e-9))
     if rank == 0:
-        recs = list(iter_nbest(out_jsonl))
+        recs = list(read_nbest(out_jsonl))
         if out_txt:
             with atomic_write(out_txt) as f:
                 for r in recs:
@@ -280,7 +281,7 @@ def translate(
         if refs:
             tops = [r["hyps"][0]["text"] for r in recs]
             hyp_refs = [r["ref"] for r in recs]
-            m = score(tops, hyp_refs)
+            m = mt_scores(tops, hyp_refs)
             result.bleu, result.chrf = m["bleu"], m["chrf"]
             result.bleu_signature, result.chrf_signature = m["bleu_signature"], m["chrf_signature"]
     return result
@@ -326,29 +327,3 @@ def _merge_parts(out_jsonl: Path, rank: int, world: int, device) -> int:
             p.unlink()
     dist.barrier()
     return n
-
-
-def iter_nbest(path: str | os.PathLike) -> Iterator[dict]:
-    """Read an n-best JSONL, checking each line is a record with ``hyps``."""
-    for lineno, line in iter_raw_lines(path, "n-best list"):
-        if not line.strip():
-            continue
-        try:
-            rec = json.loads(line)
-        except json.JSONDecodeError as e:
-            raise LmbootError(f"invalid JSON ({e.msg})", path=path, line=lineno) from None
-        if not isinstance(rec, dict) or not isinstance(rec.get("hyps"), list) or not rec["hyps"]:
-            raise LmbootError("n-best record without a non-empty 'hyps' list", path=path, line=lineno)
-        yield rec
-
-
-def score(hyps: Sequence[str], refs: Sequence[str], tokenize: str | None = None) -> dict:
-    """Corpus BLEU and chrF with sacrebleu, with their signatures."""
-    from sacrebleu.metrics import BLEU, CHRF
-
-    bleu = BLEU(tokenize=tokenize) if tokenize else BLEU()
-    chrf = CHRF()
-    b = bleu.corpus_score(list(hyps), [list(refs)])
-    c = chrf.corpus_score(list(hyps), [list(refs)])
-    return {"bleu": round(b.score, 2), "chrf": round(c.score, 2),
-            "bleu_signature": str(bleu.get_signature()), "chrf_signature": str(chrf.get_signature())}

@@ -20,7 +20,7 @@ import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
-from lmboot.corpus import atomic_path, atomic_write
+from lmboot.io.corpus import atomic_path, atomic_write
 from lmboot.errors import LmbootError
 from lmboot.pipeline.config import DEFAULTS, load_config
 from lmboot.pipeline.plan import ABLATION, DEFAULT_SYSTEMS, plan

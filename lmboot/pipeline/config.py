@@ -15,7 +15,8 @@ import tomllib
 from pathlib import Path
 from typing import Any, Callable
 
-from lmboot.corpus import check_file
+from lmboot.io.corpus import check_file
+from lmboot.defaults import DEFAULT_KEEP_FRACTION, DEFAULT_OOV_PENALTY
 from lmboot.errors import LmbootError
 
 DEFAULTS: dict[str, Any] = {
@@ -27,9 +28,9 @@ DEFAULTS: dict[str, Any] = {
     # The general target text of the best baseline without translation: "best" of "all" and
     # "moore-lewis" by dev perplexity, or one of them.
     "baseline": {"general": "best"},
-    "moore_lewis": {"keep_fraction": 0.3},
+    "moore_lewis": {"keep_fraction": DEFAULT_KEEP_FRACTION},
     # Embedding selection adapts the translator: it is fine-tuned on the selected pairs.
-    "select": {"method": "centroid", "keep_fraction": 0.3, "k": 5, "dim": 128, "steps": 300, "max_time": None},
+    "select": {"method": "centroid", "keep_fraction": DEFAULT_KEEP_FRACTION, "k": 5, "dim": 128, "steps": 300, "max_time": None},
     "nmt": {"preset": "tiny", "vocab_size": 1000, "max_steps": 400, "max_time": None, "valid_every": 200,
             "dev_pairs": 100, "patience": None, "normalize": True, "lr": None, "batch_tokens": None},
     "self_train": {"rounds": 1, "max_sentences": 500, "steps": 150, "mix_ratio": 1.0, "trust": 0.5,
@@ -41,7 +42,7 @@ DEFAULTS: dict[str, Any] = {
     "lmtext": {"tune": True, "nbest": [1, 2, 3, 5], "trust": [1.0, 0.8, 0.6]},
     "winnow": {"tune": True, "percentile": 95.0, "percentiles": [50.0, 75.0, 90.0, 95.0, 99.0]},
     "lm": {"order": 3, "method": "linear", "min_weight": 0.01},
-    "eval": {"simulate": True, "target_wer": 0.25, "nbest": 10, "oov_penalty": -7.0},
+    "eval": {"simulate": True, "target_wer": 0.25, "nbest": 10, "oov_penalty": DEFAULT_OOV_PENALTY},
 }
 
 PATHS = ("seed", "dev", "test", "source", "source_ref", "general_src", "general_tgt")

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from lmboot.corpus import atomic_path, atomic_write, write_json
+from lmboot.io.corpus import atomic_path, atomic_write, write_json
 
 
 def _rel(x: float | None, base: float | None) -> str:

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
 
-from lmboot.corpus import atomic_write, sha256
+from lmboot.io.corpus import atomic_write, sha256
 from lmboot.errors import LmbootError
 
 log = logging.getLogger("lmboot")

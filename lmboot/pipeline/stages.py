@@ -3,7 +3,7 @@
 Each function is ``fn(out_dir, inputs, params) -> (outputs, metrics)`` (see
 :class:`lmboot.pipeline.runner.Step`); the library modules do the work. Every choice that
 shapes the translated LM text is judged on the in-domain dev text by the final LM it would
-make (:class:`lmboot.objective.DevObjective`): which translator (selection fine-tuning and
+make (:class:`lmboot.lm.objective.DevObjective`): which translator (selection fine-tuning and
 self-training keep the adapted translator only if it is better), the rescoring weights, how
 many hypotheses per sentence, and the winnowing threshold. Each of those checks can switch
 its technique off, and the step's metrics say so.
@@ -17,8 +17,9 @@ import shutil
 from pathlib import Path
 from typing import Any
 
-from lmboot.corpus import Normalizer, atomic_path, read_bitext, read_lines, write_bitext, write_json, write_lines
 from lmboot.errors import LmbootError
+from lmboot.io.corpus import atomic_path, read_bitext, read_lines, write_bitext, write_json, write_lines
+from lmboot.text.normalize import Normalizer
 
 log = logging.getLogger("lmboot")
 
@@ -28,7 +29,7 @@ log = logging.getLogger("lmboot")
 # --------------------------------------------------------------------------------------
 def objective(i: dict, p: dict, out: Path):
     """The dev objective of the final LM: seed LM + best-baseline general LM + a candidate text."""
-    from lmboot.objective import DevObjective
+    from lmboot.lm.objective import DevObjective
 
     obj = DevObjective([i["seed_lm"], i["general_lm"]], i["dev"], order=p["lm_order"], oov_penalty=p["oov_penalty"],
                        work_dir=out)
@@ -63,11 +64,11 @@ def _norm_pairs(pairs, normalize: bool):
 
 def mt_scores(hyp: str | Path, ref: str | Path) -> dict:
     """BLEU and chrF of a top-1 text against references (sacrebleu, with signatures)."""
-    from lmboot.nmt.translate import score
+    from lmboot.metrics import mt_scores as scores
 
     hyps = Path(hyp).read_text(encoding="utf-8").splitlines()
     refs = Path(ref).read_text(encoding="utf-8").splitlines()[: len(hyps)]
-    return score(hyps, refs)
+    return scores(hyps, refs)
 
 
 # --------------------------------------------------------------------------------------
@@ -95,16 +96,16 @@ def select(out: Path, i: dict, p: dict):
 
 def lm_build(out: Path, i: dict, p: dict):
     """One interpolated LM of the text sources ``text:NAME`` (components cached run-wide)."""
-    from lmboot import mix
+    from lmboot import lm
 
     sources = [(k.split(":", 1)[1], v) for k, v in i.items() if k.startswith("text:")]
     empty = [k for k, v in sources if Path(v).stat().st_size == 0]
     for k in empty:
         log.warning("lm build: source %s is empty (nothing survived the earlier steps); left out", k)
     sources = [(k, v) for k, v in sources if k not in empty]
-    interp = mix.LinearInterpolator(min_weight=p["min_weight"]) if p["method"] == "linear" else p["method"]
+    interp = lm.LinearInterpolator(min_weight=p["min_weight"]) if p["method"] == "linear" else p["method"]
     # Component LMs live in one run-wide cache: the seed and general LMs are trained once.
-    r = mix.build(sources, i["dev"], out / "lm.arpa", order=p["order"], method=interp, binary=out / "lm.bin",
+    r = lm.build(sources, i["dev"], out / "lm.arpa", order=p["order"], method=interp, binary=out / "lm.bin",
                   work_dir=out.parent / "lm-parts")
     dropped = r.tuning.get("dropped") or []
     outs = {"arpa": out / "lm.arpa", "binary": out / "lm.bin"}
@@ -257,14 +258,14 @@ def rescore(out: Path, i: dict, p: dict):
 
     w = rs.Weights(lm_weight=p["lm_weight"], length_penalty=p["length_penalty"], norm_exponent=p["norm_exponent"])
     m: dict[str, Any] = {}
-    scorer = rs.LMScorer(i["lm"])
-    if p["tune"]:
-        t = rs.tune_lm(list(rs.read_nbest(i["nbest"])), scorer, objective(i, p, out))
-        w = t.weights
+    run = rs.run(i["nbest"], i["lm"], out / "rescored.jsonl", out / "best.txt", weights=w, metric=None,
+                 objective=objective(i, p, out) if p["tune"] else None)
+    if run.tuning is not None:
+        t = run.tuning
         m.update(tuned_on="dev objective", dev_objective_before=round(t.before, 3),
                  dev_objective_after=round(t.after, 3), distinct_choices=t.evaluated)
         write_json(out / "tuning.json", t.to_json())
-    r = rs.rescore_file(i["nbest"], None, out / "rescored.jsonl", out / "best.txt", weights=w, scorer=scorer)
+    w, r = run.weights, run.rescored
     m.update(lm_weight=w.lm_weight, length_penalty=w.length_penalty, off=w.lm_weight == 0 and w.length_penalty == 0,
              entries=r.entries, changed=r.changed)
     if i.get("ref"):
@@ -276,7 +277,7 @@ def lmtext(out: Path, i: dict, p: dict):
     """LM text from the n-best lists: how many sound hypotheses per sentence, of how many of the
     most confident sentences, chosen by the dev objective."""
     from lmboot import lmtext as lt
-    from lmboot.rescore import read_nbest
+    from lmboot.io.nbest import read_nbest
 
     entries = list(read_nbest(i["nbest"]))
     nb, tr = p["nbest"][0], p["trust"][0]
@@ -313,9 +314,8 @@ def winnow(out: Path, i: dict, p: dict):
     # An ablation goes on when nothing passes (broken translations): the LM build then
     # leaves this source out, and the report shows kept=0.
     r = wn.winnow(i["text"], i["lm"], out, percentile=pct, dev=i["dev"], allow_empty=True)
-    png = wn.plot_histogram(out / "scores.f32", r.threshold, out / "histogram.png")
     m.update(off=False, percentile=pct, total=r.total, kept=r.kept, threshold=round(r.threshold, 2))
-    return {"kept": Path(r.kept_path), "summary": out / "summary.json", "histogram": png}, m
+    return {"kept": r.kept_path, "summary": r.summary_path, "histogram": r.histogram_path}, m
 
 
 # --------------------------------------------------------------------------------------
@@ -327,7 +327,7 @@ def evaluate(out: Path, i: dict, p: dict):
     systems = p["systems"]
     lms = [i[f"lm:{s}"] for s in systems]
     ppl = lm_mod.evaluate(lms, i["test"], names=systems, oov_penalty=p["oov_penalty"])
-    lm_mod.write_json(out / "ppl.json", ppl.to_json())
+    write_json(out / "ppl.json", ppl.to_json())
     metrics: dict[str, Any] = {"ppl_signature": ppl.signature, "systems": {}}
     if i.get("baseline"):
         metrics["best_baseline"] = json.loads(Path(i["baseline"]).read_text(encoding="utf-8"))["baseline"]

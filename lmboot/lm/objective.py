@@ -6,12 +6,12 @@ a proxy such as chrF on general-domain text. The final LM interpolates fixed com
 (the seed LM and the general-text LM of the best baseline) with an LM of the translations,
 so a candidate text is scored by:
 
-1. an order-``order`` KenLM of the candidate text (lmplz, as :func:`lmboot.lm.train`);
+1. an order-``order`` KenLM of the candidate text (lmplz, :func:`lmboot.lm.train`);
 2. per-token probabilities of the in-domain dev text under every component, ``</s>``
    included; a word a component does not know gets probability 0 from it (as in the static
    mixture, whose vocabulary is the union);
 3. EM weights for the linear mixture on the dev tokens that some component knows
-   (:func:`lmboot.mix.em_weights`);
+   (:func:`lmboot.lm.mixture.em_weights`);
 4. the mixture's perplexity over *all* dev tokens, a token no component knows charged the
    fixed ``oov_penalty`` (log10), so that every candidate is measured on the same tokens and
    a text that teaches the LM new in-domain words is rewarded for it.
@@ -28,42 +28,24 @@ from __future__ import annotations
 import hashlib
 import logging
 import tempfile
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterable, Sequence
 
 import numpy as np
 
-from lmboot import lm as lm_mod
-from lmboot.corpus import Normalizer, read_lines
 from lmboot.errors import LmbootError
+from lmboot.io.corpus import read_lines
+from lmboot.lm.mixture import em_weights
+from lmboot.lm.perplexity import DevTokens, dev_tokens
+from lmboot.lm.score import DEFAULT_OOV_PENALTY, load
+from lmboot.lm.train import train
+from lmboot.text.normalize import Normalizer
 
 log = logging.getLogger("lmboot")
 
 
-@dataclass
-class DevTokens:
-    """Per-token probabilities of the dev text under one model: ``prob`` (0 where unknown)."""
-
-    prob: np.ndarray
-    known: np.ndarray
-
-
-def dev_tokens(model, sentences: Sequence[str]) -> DevTokens:
-    """Probabilities of every dev token (words then ``</s>`` of each sentence) under ``model``."""
-    probs: list[float] = []
-    known: list[bool] = []
-    for sent in sentences:
-        for lp, _n, oov in model.full_scores(sent, bos=True, eos=True):
-            known.append(not oov)
-            probs.append(0.0 if oov else 10.0 ** lp)
-    return DevTokens(np.asarray(probs, dtype=np.float64), np.asarray(known, dtype=bool))
-
-
 def mixture_ppl(parts: Sequence[DevTokens], oov_penalty: float) -> tuple[float, list[float]]:
     """Perplexity of the EM-tuned linear mixture of ``parts`` on all dev tokens, and the weights."""
-    from lmboot.mix import em_weights
-
     probs = np.stack([p.prob for p in parts], axis=1)
     known = np.logical_or.reduce([p.known for p in parts])
     n = len(known)
@@ -83,14 +65,14 @@ class DevObjective:
     """
 
     def __init__(self, fixed: Sequence[str | Path], dev: str | Path, order: int = 3,
-                 oov_penalty: float = lm_mod.DEFAULT_OOV_PENALTY, normalizer: Normalizer | None = None,
+                 oov_penalty: float = DEFAULT_OOV_PENALTY, normalizer: Normalizer | None = None,
                  work_dir: str | Path | None = None):
         self.norm = normalizer or Normalizer()
         self.order, self.oov_penalty = order, float(oov_penalty)
         self.sentences = [s for s in self.norm.batch(list(read_lines(dev, "dev text"))) if s]
         if not self.sentences:
             raise LmbootError("dev text has no sentence left after normalisation", path=dev)
-        self.fixed = [dev_tokens(lm_mod.load(p), self.sentences) for p in fixed]
+        self.fixed = [dev_tokens(load(p), self.sentences) for p in fixed]
         self.tokens = len(self.fixed[0].prob) if self.fixed else sum(len(s.split()) + 1 for s in self.sentences)
         self.work_dir = work_dir
         self._cache: dict[str, float] = {}
@@ -117,8 +99,8 @@ class DevObjective:
             with tempfile.TemporaryDirectory(prefix="lmboot-objective-", dir=self.work_dir) as tmp:
                 txt, arpa = Path(tmp) / "text.txt", Path(tmp) / "text.arpa"
                 txt.write_text(text, encoding="utf-8")
-                lm_mod.train(txt, arpa, order=self.order, normalize_text=False)
-                cand = dev_tokens(lm_mod.load(arpa), self.sentences)
+                train(txt, arpa, order=self.order, normalize_text=False)
+                cand = dev_tokens(load(arpa), self.sentences)
             value = mixture_ppl([*self.fixed, cand], self.oov_penalty)[0]
         self._cache[key] = value
         return value
@@ -137,4 +119,4 @@ def choose(candidates: Sequence[dict], preference) -> dict:
     return min(close, key=preference)
 
 
-__all__ = ["DevObjective", "DevTokens", "dev_tokens", "mixture_ppl", "choose", "TIE"]
+__all__ = ["DevObjective", "mixture_ppl", "choose", "TIE"]

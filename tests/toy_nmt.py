@@ -1,4 +1,4 @@
-"""A generated toy language pair for tests, benchmarks and smoke runs.
+"""A generated toy language pair for the NMT tests and benchmarks (not part of the library).
 
 The "target language" is a word-substitution cipher of a small English-like vocabulary into
 Devanagari pseudo-words, so a tiny model can learn it in a few hundred steps while the script

@@ -1,4 +1,4 @@
-"""WER of LMs by n-best rescoring (λ·LM + μ·length, the rescoring stage's code).
+"""WER of LMs by n-best rescoring (λ·LM + μ·length, the rescoring stage's code: :mod:`lmboot.rescore`).
 
 >>> from lmboot.evaluate import wer_from_nbest, format_table
 >>> results = wer_from_nbest("test.nbest.jsonl", ["seed.bin", "final.bin"],
@@ -7,7 +7,7 @@
 
 Vocabulary honesty: a recogniser cannot output a word its LM does not know. Every LM is
 treated the same way: with ``oov="penalty"`` (default) each unknown word of a hypothesis is
-charged one fixed log10 penalty (``oov_penalty``, -7 by default) instead of that LM's own
+charged one fixed log10 penalty (``oov_penalty``, :data:`lmboot.lm.score.DEFAULT_OOV_PENALTY`) instead of that LM's own
 ``<unk>`` probability; with ``oov="exclude"`` hypotheses with unknown words cannot be chosen
 (when every hypothesis of an utterance has one, those with the fewest remain). In both modes
 an unknown word left in the chosen output is written as ``<unk>`` and so always counts as an
@@ -21,15 +21,16 @@ import time
 from pathlib import Path
 from typing import Sequence
 
-from lmboot.corpus import Normalizer
 from lmboot.errors import LmbootError
-from lmboot.evaluate.nbest_formats import NbestReader, open_nbest
-from lmboot.evaluate.report import WerResult
-from lmboot.evaluate.wer import word_edit_distance, word_errors
+from lmboot.evaluate.results import WerResult, WerResults
+from lmboot.io.nbest import NbestReader, open_nbest
+from lmboot.lm.score import DEFAULT_OOV_PENALTY, LMScorer
+from lmboot.metrics import utterance_errors, word_edit_distance, word_errors
+from lmboot.rescore import DEFAULT_LENGTH_PENALTIES, DEFAULT_LM_WEIGHTS, Weights, rescore, tune
+from lmboot.text.normalize import Normalizer
 
 log = logging.getLogger("lmboot")
 
-DEFAULT_OOV_PENALTY = -7.0  # log10, as lmboot.lm.evaluate's common-vocabulary penalty
 UNK = "<unk>"
 OOV_MODES = ("penalty", "exclude")
 
@@ -59,24 +60,7 @@ def _list_stats(entries: list[dict]) -> tuple:
     return word_errors(refs, first, normalizer=None), word_errors(refs, oracle, normalizer=None), oracle
 
 
-class _Vocab:
-    """Which words an LM knows (KenLM's vocabulary lookup), cached."""
-
-    def __init__(self, model):
-        self.model, self.cache = model, {}
-
-    def unknown(self, text: str) -> list[str]:
-        out = []
-        for w in text.split():
-            k = self.cache.get(w)
-            if k is None:
-                k = self.cache[w] = w in self.model
-            if not k:
-                out.append(w)
-        return out
-
-
-def _restrict(entries: list[dict], vocab: _Vocab) -> list[dict]:
+def _restrict(entries: list[dict], vocab: LMScorer) -> list[dict]:
     """Exclude mode: keep, per utterance, the hypotheses with the fewest unknown words."""
     out = []
     for e in entries:
@@ -93,7 +77,8 @@ def wer_from_nbest(nbest: str | Path | NbestReader, lm_paths: Sequence[str | Pat
                    oov: str = "penalty", oov_penalty: float = DEFAULT_OOV_PENALTY, weights=None,
                    normalizer: Normalizer | None = None, lm_weights: Sequence[float] | None = None,
                    length_penalties: Sequence[float] | None = None,
-                   names: Sequence[str] | None = None) -> list[WerResult]:
+                   names: Sequence[str] | None = None, details: str | Path | None = None,
+                   json_out: str | Path | None = None) -> WerResults:
     """Rescore the n-best lists of ``nbest`` with each LM and measure WER (one result per LM).
 
     ``tune_on``: n-best lists (path or reader) of a dev part; the LM weight λ and length
@@ -101,11 +86,9 @@ def wer_from_nbest(nbest: str | Path | NbestReader, lm_paths: Sequence[str | Pat
     ``length_penalties``, by default the rescoring stage's grid, by WER) with
     :func:`lmboot.rescore.tune`; otherwise ``weights``
     (a :class:`lmboot.rescore.Weights`, default λ=1, μ=0) is used for every LM.
-    ``oov``: "penalty" or "exclude" (see the module doc).
+    ``oov``: "penalty" or "exclude" (see the module doc). ``details`` (per-utterance JSONL)
+    and ``json_out`` (the report) are written when given.
     """
-    from lmboot.lm import load
-    from lmboot.rescore import DEFAULT_LENGTH_PENALTIES, DEFAULT_LM_WEIGHTS, LMScorer, Weights, rescore, tune
-
     if oov not in OOV_MODES:
         raise LmbootError(f"oov must be one of {', '.join(OOV_MODES)}, not {oov!r}")
     if not lm_paths:
@@ -118,48 +101,43 @@ def wer_from_nbest(nbest: str | Path | NbestReader, lm_paths: Sequence[str | Pat
     simulated = any(bool(e.get("simulated")) for e in entries)
     first_pass, oracle, oracle_texts = _list_stats(entries)
     names = list(names) if names else [str(p) for p in lm_paths]
-    results = []
+    results = WerResults()
     for lm_path, name in zip(lm_paths, names):
         t0 = time.perf_counter()
-        vocab = _Vocab(load(lm_path))
+        # One model per LM: it scores the hypotheses and says which words it knows (cached).
         scorer = LMScorer(lm_path, normalizer=norm, oov_penalty=oov_penalty if oov == "penalty" else None)
-        test = _restrict(entries, vocab) if oov == "exclude" else entries
+        test = _restrict(entries, scorer) if oov == "exclude" else entries
         w, before, after = (weights or Weights()), None, None
         if dev is not None:
-            d = _restrict(dev, vocab) if oov == "exclude" else dev
+            d = _restrict(dev, scorer) if oov == "exclude" else dev
             tr = tune(d, scorer, metric="wer", lm_weights=tuple(lm_weights or DEFAULT_LM_WEIGHTS),
                       length_penalties=tuple(length_penalties or DEFAULT_LENGTH_PENALTIES))
             w, before, after = tr.weights, tr.before / 100, tr.after / 100
-        chosen, details, n_unk = [], [], 0
+        chosen, rows, n_unk = [], [], 0
         for e, e_orig, orc in zip(rescore(test, scorer, w), entries, oracle_texts):
             best = e["best"]
             if "_orig_index" in e:
                 best = e["_orig_index"][best]
             text = e_orig["hyps"][best]["text"]
-            unknown = set(vocab.unknown(text))
+            unknown = set(scorer.unknown(text))
             if unknown:
                 n_unk += sum(1 for x in text.split() if x in unknown)
                 text = " ".join(UNK if x in unknown else x for x in text.split())
             chosen.append(text)
-            details.append({"id": e_orig.get("id"), "ref": e_orig["ref"], "hyp": text, "best": best,
+            rows.append({"id": e_orig.get("id"), "ref": e_orig["ref"], "hyp": text, "best": best,
                             "first_pass": e_orig["hyps"][0]["text"], "oracle": orc,
                             "unknown_words": sorted(unknown)})
         counts = word_errors([e["ref"] for e in entries], chosen, normalizer=None)
-        for d in details:
-            d.update(_utt_counts(d["ref"], d["hyp"]))
+        for d in rows:
+            d.update(utterance_errors(d["ref"], d["hyp"]))
         results.append(WerResult(
             lm=name, method="rescore", counts=counts, first_pass=first_pass, oracle=oracle, simulated=simulated,
             oov_mode=oov, oov_penalty=oov_penalty if oov == "penalty" else None,
             weights=_weights_dict(w), tuned_on=dev_name, tune_before=before, tune_after=after,
-            chosen_oov_words=n_unk, seconds=time.perf_counter() - t0, details=details))
+            chosen_oov_words=n_unk, seconds=time.perf_counter() - t0, details=rows))
         log.info("%s: WER %.2f%% (%s)", name, 100 * counts.wer, "simulated" if simulated else "rescored")
+    results.write(details, json_out)
     return results
-
-
-def _utt_counts(ref: str, hyp: str) -> dict:
-    from lmboot.evaluate.wer import utterance_errors
-
-    return utterance_errors(ref, hyp)
 
 
 def _weights_dict(w) -> dict:

@@ -1,22 +1,18 @@
-"""Reading, writing and normalising text corpora (see ../shared/FORMATS.md).
+"""Reading and writing corpora and results: lines, bitext, atomic writes, JSON, sha256.
 
-Readers stream (constant memory), validate as they go and raise :class:`LmbootError` naming
-the file and line of the problem. Writers go through :func:`atomic_write`, so a failure or an
-interrupt never leaves a half-written output behind.
-
->>> normalize("Set an ALARM, for 6:30!")
-'set an alarm for 6 30'
->>> normalize("कल सुबह छह बजे का अलार्म लगाओ।")
-'कल सुबह छह बजे का अलार्म लगाओ'
+The formats are those of ``docs/formats.md``. Readers stream (constant memory), validate as
+they go and raise :class:`LmbootError` naming the file and line of the problem. Writers go
+through :func:`atomic_write`, so a failure or an interrupt never leaves a half-written output
+behind.
 """
 from __future__ import annotations
 
 import contextlib
+import hashlib
+import json
 import logging
 import os
 import tempfile
-import unicodedata
-from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Iterable, Iterator
 
@@ -25,115 +21,6 @@ from lmboot.errors import LmbootError
 log = logging.getLogger("lmboot")
 
 PathLike = str | os.PathLike
-
-
-# --------------------------------------------------------------------------------------
-# Normalisation
-# --------------------------------------------------------------------------------------
-# Zero-width (non-)joiners shape Indic and Arabic-script words: part of the word, not noise.
-_JOINERS = {"\u200c", "\u200d"}
-# Apostrophes kept inside words ("don't", "o'clock"), as pronunciation dictionaries spell them.
-_APOSTROPHES = {"'", "\u2019"}
-
-
-@dataclass(frozen=True)
-class Normalizer:
-    """Text normalisation for LM training and scoring, for any script.
-
-    - Unicode NFC, so that precomposed and decomposed forms (e.g. Devanagari nukta letters)
-      become the same string;
-    - lower-casing (a no-op for scripts without case, such as Devanagari);
-    - punctuation and symbols (Unicode categories P*, S*; the danda ``।`` and ``॥`` are
-      punctuation) become spaces, while letters, combining marks (matras, virama, nukta)
-      and digits stay; an apostrophe between two letters stays;
-    - digits kept, or dropped with ``digits="drop"``;
-    - whitespace collapsed.
-
-    >>> Normalizer(digits="drop")("wake me at 7 am")
-    'wake me at am'
-    """
-
-    lowercase: bool = True
-    digits: str = "keep"  # "keep" | "drop"
-
-    def __post_init__(self) -> None:
-        if self.digits not in ("keep", "drop"):
-            raise LmbootError(f"digits must be 'keep' or 'drop', not {self.digits!r}")
-
-    def __call__(self, text: str) -> str:
-        if not unicodedata.is_normalized("NFC", text):
-            text = unicodedata.normalize("NFC", text)
-        if self.lowercase:
-            text = text.lower()
-        text = text.translate(_TABLES[self.digits])
-        if "'" in text:
-            text = _keep_inner_apostrophes(text)
-        return " ".join(text.split())
-
-    def batch(self, texts, counts: bool = False, utf8: bool = False):
-        """``[self(t) for t in texts]``, several times faster on many short strings.
-
-        With ``counts=True`` returns ``(normalised texts, their word counts)``; with
-        ``utf8=True`` the texts come as UTF-8 ``bytes``, ready for KenLM.
-
-        Rescoring and winnowing normalise every hypothesis before KenLM scores it; done one
-        string at a time in Python that costs more than the scoring. The batch is normalised
-        in numpy, and only lines numpy cannot decide exactly take the scalar path (see
-        :mod:`lmboot._batchnorm`).
-
-        >>> Normalizer().batch(["Set an ALARM!", "कल सुबह।"])
-        ['set an alarm', 'कल सुबह']
-        """
-        from lmboot._batchnorm import normalize_batch
-
-        return normalize_batch(texts, self.lowercase, self.digits == "drop", self, counts, utf8)
-
-
-class _CharTable(dict):
-    """str.translate table filled on first sight of each character, from its Unicode category."""
-
-    def __init__(self, drop_digits: bool):
-        super().__init__()
-        self.drop_digits = drop_digits
-
-    def __missing__(self, code: int) -> str:
-        ch = chr(code)
-        cat = unicodedata.category(ch)
-        if cat[0] in "LM" or ch in _JOINERS:
-            out = ch  # letters and combining marks (matras, virama, nukta) are the word
-        elif cat[0] == "N":
-            out = " " if self.drop_digits and cat == "Nd" else ch
-        elif ch in _APOSTROPHES:
-            out = "'"  # kept only between letters, see _keep_inner_apostrophes
-        else:  # punctuation (danda included), symbols, separators, controls
-            out = " "
-        self[code] = out
-        return out
-
-
-_TABLES = {"keep": _CharTable(drop_digits=False), "drop": _CharTable(drop_digits=True)}
-
-
-def _keep_inner_apostrophes(text: str) -> str:
-    """An apostrophe stays only between two letters ("don't"); elsewhere it becomes a space."""
-    chars = list(text)
-    last = len(chars) - 1
-    i = text.find("'")
-    while i >= 0:  # visit the apostrophes only: text may be a whole batch
-        if not (0 < i < last and chars[i - 1].isalpha() and chars[i + 1].isalpha()):
-            chars[i] = " "
-        i = text.find("'", i + 1)
-    return "".join(chars)
-
-
-_DEFAULT = Normalizer()
-
-
-def normalize(text: str, lowercase: bool = True, digits: str = "keep") -> str:
-    """Normalise one sentence with :class:`Normalizer` (see there)."""
-    if lowercase and digits == "keep":
-        return _DEFAULT(text)
-    return Normalizer(lowercase=lowercase, digits=digits)(text)
 
 
 # --------------------------------------------------------------------------------------
@@ -224,10 +111,6 @@ def count_lines(path: PathLike) -> int:
             n += block.count(b"\n")
             last = block[-1:]
     return n + (last != b"\n")
-
-
-def is_tsv(path: PathLike) -> bool:
-    return str(path).lower().endswith(".tsv")
 
 
 def read_bitext(src: PathLike, tgt: PathLike | None = None, with_lineno: bool = False) -> Iterator:
@@ -367,8 +250,6 @@ def write_bitext(pairs: Iterable[tuple[str, str]], src: PathLike, tgt: PathLike 
 
 def write_json(path: PathLike, obj) -> None:
     """Write ``obj`` as indented UTF-8 JSON, atomically."""
-    import json
-
     with atomic_write(path) as f:
         json.dump(obj, f, ensure_ascii=False, indent=2)
         f.write("\n")
@@ -376,8 +257,6 @@ def write_json(path: PathLike, obj) -> None:
 
 def sha256(path: PathLike) -> str:
     """Hex sha256 of a file's bytes, read in 1 MiB blocks."""
-    import hashlib
-
     h = hashlib.sha256()
     with open(path, "rb") as f:
         for block in iter(lambda: f.read(1 << 20), b""):
@@ -387,9 +266,3 @@ def sha256(path: PathLike) -> str:
 
 def _one_line(text: str) -> str:
     return text.replace("\t", " ").replace("\n", " ")
-
-
-def normalize_file(src: PathLike, dst: PathLike, normalizer: Normalizer | None = None) -> int:
-    """Write the normalised non-empty lines of ``src`` to ``dst``; return how many."""
-    norm = normalizer or _DEFAULT
-    return write_lines(dst, (t for t in (norm(x) for x in read_lines(src)) if t))

@@ -1,4 +1,5 @@
-"""Result records of ``lmboot eval`` and the comparison table of several LMs."""
+"""Result records of ``lmboot eval wer``: one :class:`WerResult` per LM, and :class:`WerResults`,
+the comparison of several LMs on one test set (its table, details and JSON report)."""
 from __future__ import annotations
 
 import json
@@ -6,12 +7,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterable, Sequence
 
-from lmboot.corpus import atomic_write
-from lmboot.evaluate.wer import ErrorCounts
+from lmboot.io.corpus import atomic_write, write_json
+from lmboot.metrics import ErrorCounts
+from lmboot.results import Result, text_table
 
 
 @dataclass
-class WerResult:
+class WerResult(Result):
     """WER of one LM on one test set (rescored n-best lists, or a real decoding).
 
     ``counts`` are the errors of the LM's choices; ``first_pass`` and ``oracle`` (n-best
@@ -45,6 +47,10 @@ class WerResult:
     @property
     def cer(self) -> float:
         return self.counts.cer
+
+    def summary(self) -> str:
+        return (f"{self.lm}: WER {100 * self.wer:.2f}% ({'simulated' if self.simulated else self.method}, "
+                f"{self.counts.utterances} utterances)")
 
     def to_json(self) -> dict:
         d = {"lm": self.lm, "method": self.method, "simulated": self.simulated,
@@ -90,10 +96,6 @@ def format_table(results: Sequence[WerResult]) -> str:
                      _pct(r.first_pass.wer if r.first_pass else None), _pct(r.oracle.wer if r.oracle else None),
                      f"{w['lm_weight']:g}" if "lm_weight" in w else "-",
                      f"{w['length_penalty']:g}" if "length_penalty" in w else "-"))
-    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
-    lines = ["  ".join(c.ljust(wd) if j == 0 else c.rjust(wd) for j, (c, wd) in enumerate(zip(row, widths)))
-             for row in rows]
-    lines.insert(1, "-" * len(lines[0]))
     r0 = results[0]
     kind = "SIMULATED WER (simulated n-best lists: compares LMs, not a recogniser's WER)" if r0.simulated \
         else ("WER, n-best rescoring" if r0.method == "rescore" else f"WER, real decoding with {r0.method}")
@@ -108,7 +110,7 @@ def format_table(results: Sequence[WerResult]) -> str:
         missing = ", ".join(f"{Path(r.lm).name}: {len(r.lm_vocab_missing)} ({r.oov_mode}"
                             + (f", {len(r.g2p_words)} by G2P)" if r.g2p_words else ")") for r in results)
         title += f"; LM words without pronunciation: {missing}"
-    return title + "\n" + "\n".join(lines)
+    return title + "\n" + text_table(rows)
 
 
 def write_details(path: str | Path, results: Iterable[WerResult]) -> int:
@@ -124,7 +126,31 @@ def write_details(path: str | Path, results: Iterable[WerResult]) -> int:
 
 def write_report(path: str | Path, results: Sequence[WerResult]) -> None:
     """All figures as one JSON document (a list of result summaries plus the table), atomically."""
-    with atomic_write(path) as f:
-        json.dump({"table": format_table(results), "results": [r.to_json() for r in results]},
-                  f, ensure_ascii=False, indent=2)
-        f.write("\n")
+    write_json(path, {"table": format_table(results), "results": [r.to_json() for r in results]})
+
+
+class WerResults(list):
+    """The results of several LMs on one test set (a list of :class:`WerResult`, first = baseline),
+    with the result protocol: ``summary()`` is the comparison table, ``to_json()`` the report."""
+
+    def summary(self) -> str:
+        return format_table(self)
+
+    def to_json(self) -> dict:
+        return {"table": format_table(self), "results": [r.to_json() for r in self]}
+
+    def notes(self) -> list[str]:
+        """Warnings for people: LM words a decoder had no pronunciation for."""
+        out = []
+        for r in self:
+            if r.lm_vocab_missing:
+                shown = " ".join(r.lm_vocab_missing[:20]) + (" ..." if len(r.lm_vocab_missing) > 20 else "")
+                out.append(f"{r.lm}: {len(r.lm_vocab_missing)} LM word(s) without pronunciation: {shown}")
+        return out
+
+    def write(self, details: str | Path | None = None, json_out: str | Path | None = None) -> None:
+        """Write per-utterance ``details`` (JSONL) and the ``json_out`` report, when given."""
+        if details is not None:
+            write_details(details, self)
+        if json_out is not None:
+            write_report(json_out, self)

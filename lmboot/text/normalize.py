@@ -1,5 +1,17 @@
-"""Vectorised :class:`lmboot.corpus.Normalizer` for many short strings at once.
+"""Text normalisation for LM training and scoring, for any script: one rule, two paths.
 
+:class:`Normalizer` is the rule (Unicode NFC, lower case, punctuation and symbols out,
+letters, marks and digits kept); ``Normalizer.batch`` computes the same result for many short
+strings at once in numpy (:func:`normalize_batch`), which rescoring, winnowing and LM training
+text need. Both live here so that the batch path reads the scalar rule's tables directly.
+
+>>> normalize("Set an ALARM, for 6:30!")
+'set an alarm for 6 30'
+>>> normalize("कल सुबह छह बजे का अलार्म लगाओ।")
+'कल सुबह छह बजे का अलार्म लगाओ'
+
+The batch path
+--------------
 Normalising one short utterance in Python costs several times what KenLM needs to score it
 (``str.translate`` makes a dict lookup per character, and ``unicodedata.is_normalized``
 falls back to a full normalisation for many Indic strings). Rescoring and winnowing score
@@ -16,16 +28,131 @@ not be in NFC (the Unicode quick check does not answer "yes") is composed with
 ``unicodedata`` and batched again; one that holds a character whose lower case is
 context-dependent or longer than one character (final sigma, ``İ``) takes the scalar
 :class:`Normalizer`. The result is the scalar normaliser's, string for string;
-``tests/test_rescore.py`` checks that on random and on hand-picked hard Unicode text.
+``tests/test_normalize.py`` checks that on random and on hand-picked hard Unicode text.
 """
 from __future__ import annotations
 
 import threading
 import unicodedata
+from dataclasses import dataclass
 from typing import Sequence
 
 import numpy as np
 
+from lmboot.errors import LmbootError
+
+# Zero-width (non-)joiners shape Indic and Arabic-script words: part of the word, not noise.
+_JOINERS = {"\u200c", "\u200d"}
+# Apostrophes kept inside words ("don't", "o'clock"), as pronunciation dictionaries spell them.
+_APOSTROPHES = {"'", "\u2019"}
+
+
+@dataclass(frozen=True)
+class Normalizer:
+    """Text normalisation for LM training and scoring, for any script.
+
+    - Unicode NFC, so that precomposed and decomposed forms (e.g. Devanagari nukta letters)
+      become the same string;
+    - lower-casing (a no-op for scripts without case, such as Devanagari);
+    - punctuation and symbols (Unicode categories P*, S*; the danda ``।`` and ``॥`` are
+      punctuation) become spaces, while letters, combining marks (matras, virama, nukta)
+      and digits stay; an apostrophe between two letters stays;
+    - digits kept, or dropped with ``digits="drop"``;
+    - whitespace collapsed.
+
+    >>> Normalizer(digits="drop")("wake me at 7 am")
+    'wake me at am'
+    """
+
+    lowercase: bool = True
+    digits: str = "keep"  # "keep" | "drop"
+
+    def __post_init__(self) -> None:
+        if self.digits not in ("keep", "drop"):
+            raise LmbootError(f"digits must be 'keep' or 'drop', not {self.digits!r}")
+
+    def __call__(self, text: str) -> str:
+        if not unicodedata.is_normalized("NFC", text):
+            text = unicodedata.normalize("NFC", text)
+        if self.lowercase:
+            text = text.lower()
+        text = text.translate(_TABLES[self.digits])
+        if "'" in text:
+            text = _keep_inner_apostrophes(text)
+        return " ".join(text.split())
+
+    @property
+    def signature(self) -> str:
+        """The settings as a signature field, e.g. ``nfc+lc+nopunct+digits-keep``."""
+        return f"nfc+{'lc' if self.lowercase else 'case'}+nopunct+digits-{self.digits}"
+
+    def batch(self, texts, counts: bool = False, utf8: bool = False):
+        """``[self(t) for t in texts]``, several times faster on many short strings.
+
+        With ``counts=True`` returns ``(normalised texts, their word counts)``; with
+        ``utf8=True`` the texts come as UTF-8 ``bytes``, ready for KenLM.
+
+        Rescoring and winnowing normalise every hypothesis before KenLM scores it; done one
+        string at a time in Python that costs more than the scoring. The batch is normalised
+        in numpy, and only lines numpy cannot decide exactly take the scalar path (see
+        :func:`normalize_batch`).
+
+        >>> Normalizer().batch(["Set an ALARM!", "कल सुबह।"])
+        ['set an alarm', 'कल सुबह']
+        """
+        return normalize_batch(texts, self.lowercase, self.digits == "drop", self, counts, utf8)
+
+
+class _CharTable(dict):
+    """str.translate table filled on first sight of each character, from its Unicode category."""
+
+    def __init__(self, drop_digits: bool):
+        super().__init__()
+        self.drop_digits = drop_digits
+
+    def __missing__(self, code: int) -> str:
+        ch = chr(code)
+        cat = unicodedata.category(ch)
+        if cat[0] in "LM" or ch in _JOINERS:
+            out = ch  # letters and combining marks (matras, virama, nukta) are the word
+        elif cat[0] == "N":
+            out = " " if self.drop_digits and cat == "Nd" else ch
+        elif ch in _APOSTROPHES:
+            out = "'"  # kept only between letters, see _keep_inner_apostrophes
+        else:  # punctuation (danda included), symbols, separators, controls
+            out = " "
+        self[code] = out
+        return out
+
+
+_TABLES = {"keep": _CharTable(drop_digits=False), "drop": _CharTable(drop_digits=True)}
+
+
+def _keep_inner_apostrophes(text: str) -> str:
+    """An apostrophe stays only between two letters ("don't"); elsewhere it becomes a space."""
+    chars = list(text)
+    last = len(chars) - 1
+    i = text.find("'")
+    while i >= 0:  # visit the apostrophes only: text may be a whole batch
+        if not (0 < i < last and chars[i - 1].isalpha() and chars[i + 1].isalpha()):
+            chars[i] = " "
+        i = text.find("'", i + 1)
+    return "".join(chars)
+
+
+_DEFAULT = Normalizer()
+
+
+def normalize(text: str, lowercase: bool = True, digits: str = "keep") -> str:
+    """Normalise one sentence with :class:`Normalizer` (see there)."""
+    if lowercase and digits == "keep":
+        return _DEFAULT(text)
+    return Normalizer(lowercase=lowercase, digits=digits)(text)
+
+
+# --------------------------------------------------------------------------------------
+# The batch path (numpy)
+# --------------------------------------------------------------------------------------
 # One uint32 per code point, per normaliser setting, packs all numpy needs to know:
 #   bits 0-20  the output code point (lower-cased; letter/mark/number kept, else a space)
 #   bits 21-23 why the line may need the scalar path (flags below)
@@ -67,9 +194,7 @@ def _nfc_compose() -> tuple[frozenset[int], np.ndarray]:
 
 
 def _describe(key: tuple[bool, bool], table: np.ndarray, cps) -> None:
-    """Fill ``table`` for the code points ``cps``, from the scalar rule of :mod:`lmboot.corpus`."""
-    from lmboot.corpus import _TABLES
-
+    """Fill ``table`` for the code points ``cps``, from the scalar rule (``_TABLES``)."""
     lowercase, drop = key
     chars = _TABLES["drop" if drop else "keep"]
     maybe = _nfc_compose()[0]

@@ -1,14 +1,16 @@
-"""Readers for recogniser n-best lists: lmboot JSONL and Kaldi-style text + score files.
+"""N-best lists, one reader and one writer: lmboot's JSONL, and Kaldi-style text + score files.
 
-Every reader yields the FORMATS.md n-best entry shape, hypotheses best first by the
-recogniser's own (first-pass) score::
+JSONL (``docs/formats.md``), one entry per source sentence or utterance, hypotheses best first
+by the producer's own score; MT and speech recognition alike::
 
-    {"id": "utt1", "ref": "reference words", "hyps": [{"text": ..., "score": ..., "tokens": ...}]}
+    {"id": "utt1", "source": "...", "ref": "...", "hyps": [{"text": ..., "score": ..., "tokens": ...}]}
 
-Formats accepted (documented in docs/evaluate.md):
+:func:`read_nbest` streams and validates such a file, :func:`format_entry` writes one entry
+(translation, rescoring and the simulated recogniser all write through it). Recogniser output
+in other shapes comes in through an :class:`NbestReader` (``lmboot eval wer``):
 
-* **JSONL** (``*.jsonl``), one entry per utterance as in FORMATS.md, read and validated by
-  :func:`lmboot.rescore.read_nbest`; for WER each entry needs a ``ref``.
+* **JSONL** (``*.jsonl``) as above, read by :func:`read_nbest`; for WER each entry needs a
+  ``ref``;
 * **Kaldi-style**: an n-best text file, one hypothesis a line, ``<utt-id>-<N> word word ...``
   (N = 1-based rank, the key Kaldi's ``nbest-to-linear`` + ``int2sym`` give), one or more score
   files ``<utt-id>-<N> <number>`` (summed when several, e.g. acoustic and LM cost), and a
@@ -21,16 +23,102 @@ Formats accepted (documented in docs/evaluate.md):
 from __future__ import annotations
 
 import abc
+import json
 import math
 from pathlib import Path
 from typing import Iterator, Sequence
 
-from lmboot.corpus import iter_raw_lines
 from lmboot.errors import LmbootError
+from lmboot.io.corpus import iter_raw_lines
 
 
+# --------------------------------------------------------------------------------------
+# JSONL
+# --------------------------------------------------------------------------------------
+def _is_number(x) -> bool:
+    return isinstance(x, (int, float)) and not isinstance(x, bool) and math.isfinite(x)
+
+
+def read_nbest(path: str | Path, require_ref: bool = False) -> Iterator[dict]:
+    """Stream and validate the entries of an n-best JSONL file (``docs/formats.md``).
+
+    Each line is one object with ``id`` (string or integer, unique), a non-empty ``hyps``
+    list whose items have ``text`` (string) and ``score`` (finite number), optionally
+    ``tokens`` (non-negative integer; the word count is used when absent) and ``ref``
+    (string). Other keys are kept untouched. Empty lines are skipped. Anything else is an
+    :class:`LmbootError` naming the file and line. Works for MT and speech n-best lists.
+
+    >>> next(read_nbest("dev.nbest.jsonl"))["hyps"][0]["text"]   # doctest: +SKIP
+    """
+    seen: dict = {}
+    n = 0
+    for lineno, line in iter_raw_lines(path, "n-best list"):
+        if not line.strip():
+            continue
+
+        def bad(msg: str) -> LmbootError:
+            return LmbootError(msg, path=path, line=lineno)
+
+        try:
+            entry = json.loads(line)
+        except json.JSONDecodeError as e:
+            raise bad(f"malformed JSON ({e.msg} at column {e.colno})") from None
+        if not isinstance(entry, dict):
+            raise bad(f"expected a JSON object, found {type(entry).__name__}")
+        if "id" not in entry:
+            raise bad("missing key 'id'")
+        eid = entry["id"]
+        if isinstance(eid, bool) or not isinstance(eid, (str, int)) or eid == "":
+            raise bad(f"'id' must be a non-empty string or an integer, not {eid!r}")
+        if eid in seen:
+            raise bad(f"duplicate id {eid!r} (first on line {seen[eid]})")
+        seen[eid] = lineno
+        if "ref" in entry and not isinstance(entry["ref"], str):
+            raise bad(f"'ref' must be a string, not {type(entry['ref']).__name__}")
+        if require_ref and "ref" not in entry:
+            raise bad(f"entry {eid!r} has no 'ref' (references are needed here)")
+        hyps = entry.get("hyps")
+        if not isinstance(hyps, list):
+            raise bad("missing key 'hyps'" if hyps is None else "'hyps' must be a list")
+        if not hyps:
+            raise bad(f"entry {eid!r} has an empty 'hyps' list")
+        for i, h in enumerate(hyps):
+            if not isinstance(h, dict):
+                raise bad(f"hyps[{i}] must be an object")
+            for key in ("text", "score"):
+                if key not in h:
+                    raise bad(f"hyps[{i}] is missing key '{key}'")
+            if not isinstance(h["text"], str):
+                raise bad(f"hyps[{i}].text must be a string")
+            if not _is_number(h["score"]):
+                raise bad(f"hyps[{i}].score must be a finite number, not {h['score']!r}")
+            if "tokens" in h:
+                t = h["tokens"]
+                if isinstance(t, bool) or not isinstance(t, int) or t < 0:
+                    raise bad(f"hyps[{i}].tokens must be a non-negative integer, not {t!r}")
+        n += 1
+        yield entry
+    if n == 0:
+        raise LmbootError("no n-best entry in the file", path=path)
+
+
+def format_entry(entry: dict) -> str:
+    """One n-best entry as a JSONL line (UTF-8 kept as is, ``\\n`` at the end); keys in the
+    entry's own order."""
+    return json.dumps(entry, ensure_ascii=False) + "\n"
+
+
+def n_tokens(hyp: dict) -> int:
+    """The length a hypothesis' score was computed over: ``tokens``, else its word count (at least 1)."""
+    t = hyp.get("tokens")
+    return max(1, len(hyp["text"].split()) if t is None else t)
+
+
+# --------------------------------------------------------------------------------------
+# Recogniser n-best lists for ``lmboot eval wer``
+# --------------------------------------------------------------------------------------
 class NbestReader(abc.ABC):
-    """Extension point: a source of n-best entries (FORMATS.md shape, ``ref`` required)."""
+    """Extension point: a source of n-best entries (``docs/formats.md`` shape, ``ref`` required)."""
 
     @abc.abstractmethod
     def read(self) -> Iterator[dict]:
@@ -43,7 +131,7 @@ class NbestReader(abc.ABC):
 
 
 class JsonlNbest(NbestReader):
-    """FORMATS.md n-best JSONL, validated by the rescoring stage's reader."""
+    """n-best JSONL, validated by :func:`read_nbest`."""
 
     def __init__(self, path: str | Path, require_ref: bool = True):
         self.path, self.require_ref = Path(path), require_ref
@@ -53,8 +141,6 @@ class JsonlNbest(NbestReader):
         return str(self.path)
 
     def read(self) -> Iterator[dict]:
-        from lmboot.rescore import read_nbest
-
         yield from read_nbest(self.path, require_ref=self.require_ref)
 
 
@@ -162,3 +248,6 @@ def open_nbest(path: str | Path, scores: Sequence[str | Path] | None = None, ref
     if refs is not None:
         raise LmbootError("--refs is for Kaldi-style n-best (with --scores); JSONL entries carry 'ref'", path=path)
     return JsonlNbest(path)
+
+
+__all__ = ["read_nbest", "format_entry", "n_tokens", "NbestReader", "JsonlNbest", "KaldiNbest", "open_nbest"]

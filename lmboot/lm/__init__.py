@@ -1,0 +1,24 @@
+"""N-gram language models (KenLM): train, score, evaluate, mix, and build the final LM.
+
+One module per job, in the order a model lives:
+
+- :mod:`~lmboot.lm.tools`: finding and running KenLM's programs (lmplz, build_binary, ...);
+- :mod:`~lmboot.lm.train`: ``lmboot lm train`` (lmplz, modified Kneser-Ney) and binaries;
+- :mod:`~lmboot.lm.score`: loading a model, the one :class:`LMScorer` (batches, word cache,
+  OOV penalty), units;
+- :mod:`~lmboot.lm.perplexity`: ``lmboot lm eval`` (perplexity on a common vocabulary) and
+  per-token dev probabilities;
+- :mod:`~lmboot.lm.mixture`: EM weights and the static linear ARPA mixture;
+- :mod:`~lmboot.lm.build`: ``lmboot lm build`` (one LM per source, interpolated);
+- :mod:`~lmboot.lm.objective`: the in-domain dev objective every pipeline decision uses.
+
+This package exports the functions most callers need (``lm.train``, ``lm.evaluate``, ...).
+"""
+from lmboot.lm.build import BuildResult, LinearInterpolator, LogLinearInterpolator, build, parse_source
+from lmboot.lm.perplexity import PerplexityResult, evaluate
+from lmboot.lm.score import DEFAULT_OOV_PENALTY, LMScorer, load, log10_to_ln, sentence_perplexity
+from lmboot.lm.train import LMTrainResult, build_binary, train
+
+__all__ = ["train", "LMTrainResult", "build_binary", "load", "LMScorer", "sentence_perplexity", "log10_to_ln",
+           "DEFAULT_OOV_PENALTY", "evaluate", "PerplexityResult", "build", "BuildResult", "parse_source",
+           "LinearInterpolator", "LogLinearInterpolator"]
