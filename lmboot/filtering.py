@@ -24,7 +24,6 @@ from typing import Callable, Iterable
 
 import numpy as np
 
-from lmboot import plots
 from lmboot.io.corpus import atomic_write, write_json
 from lmboot.results import Result
 

@@ -279,7 +279,7 @@ def test_speech_nbest_tuned_by_wer(tmp_path):
     text.write_text("set an alarm for six\nset an alarm for seven\nset a timer for ten minutes\n"
                     "call mom\nplay some music\nwhat is the weather today\n" * 3, encoding="utf-8")
     res = lm.train(text, tmp_path / "asr.arpa", order=3, memory="50M")
-    # Acoustically confusable first-pass output (FORMATS.md speech n-best: no tokens, lm_score).
+    # Acoustically confusable first-pass output (docs/formats.md speech n-best: no tokens, lm_score).
     dev = [{"id": f"u{i}", "ref": ref, "hyps": [
         {"text": wrong, "score": -100.0 - i, "lm_score": -9.0},
         {"text": ref.upper(), "score": -100.7 - i, "lm_score": -9.5}]}

@@ -303,7 +303,7 @@ def simulate(refs_path: str | Path, out_jsonl: str | Path, vocab_from: str | Pat
              edit_mix: tuple[float, float, float] = (0.6, 0.2, 0.2), gap_scale: float = 2.0,
              informative: float = 0.5, normalizer: Normalizer | None = None,
              max_vocab: int = 50000) -> SimulateResult:
-    """Write simulated n-best lists (FORMATS.md JSONL) for the sentences of ``refs_path``.
+    """Write simulated n-best lists (docs/formats.md JSONL) for the sentences of ``refs_path``.
 
     See the module docstring for the model. Returns the measured first-pass top-1 WER
     (within about a point of ``target_wer`` for a few hundred sentences), the oracle WER of

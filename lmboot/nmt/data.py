@@ -1,11 +1,22 @@
-"""fairseq2 data pipelines for training and validation (token-based batching by length)."""
+"""The translator's data: bitext pairs in, hypotheses out (:class:`Hyp`, what both engines
+return), and fairseq2 data pipelines for training and validation (token-based batching by length)."""
 from __future__ import annotations
 
 import os
+from dataclasses import dataclass
 from typing import Any, Iterator, Sequence
 
-from lmboot.io.corpus import read_bitext
 from lmboot.errors import LmbootError
+from lmboot.io.corpus import read_bitext
+
+
+@dataclass
+class Hyp:
+    """One translation hypothesis (an n-best list item of ``docs/formats.md``)."""
+
+    text: str
+    score: float  # natural-log sequence probability
+    tokens: int
 
 
 def read_pairs(src: str | os.PathLike, tgt: str | os.PathLike | None, what: str = "bitext") -> list[tuple[str, str]]:

@@ -18,7 +18,6 @@ the judge's terms.
 """
 from __future__ import annotations
 
-import json
 import logging
 import os
 import random
@@ -26,7 +25,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Sequence
 
-from lmboot.io.corpus import atomic_write, write_bitext
+from lmboot.io.corpus import write_bitext, write_json
 from lmboot.errors import LmbootError
 from lmboot.nmt.quality import (DegenerateFilter, HypothesisFilter, LengthRatioFilter,  # noqa: F401 (re-export)
                                 MinScoreFilter, mean_logprob, most_confident)
@@ -161,12 +160,10 @@ def self_train(
     if judge is not None:
         result.verdict = keep_better(start, current, judge)
         result.model_dir = result.verdict.model_dir
-    with atomic_write(out / "summary.json") as f:
-        json.dump({"model": str(result.model_dir),
-                   "verdict": result.verdict.to_json() if result.verdict else None, "dev": result.dev,
-                   "rounds": [{"round": x.round, "model": str(x.model_dir), "nbest": str(x.nbest),
-                               "translated": x.translated, "kept": x.kept, "original": x.original,
-                               "steps": x.train.steps, "best": x.train.best} for x in result.rounds]},
-                  f, indent=2, ensure_ascii=False)
-        f.write("\n")
+    write_json(out / "summary.json", {
+        "model": str(result.model_dir), "verdict": result.verdict.to_json() if result.verdict else None,
+        "dev": result.dev,
+        "rounds": [{"round": x.round, "model": str(x.model_dir), "nbest": str(x.nbest), "translated": x.translated,
+                    "kept": x.kept, "original": x.original, "steps": x.train.steps, "best": x.train.best}
+                   for x in result.rounds]})
     return result

@@ -9,6 +9,9 @@
 Re-running with the same model directory resumes from ``checkpoints/last.pt`` (written every
 ``save_every`` steps, on Ctrl-C and on SIGTERM): model, optimiser, scheduler, RNG and the
 data-pipeline position are restored, so an interrupted run continues at the saved step.
+
+Size (~450 lines): one training loop (resume, validation, early stopping, DDP) whose parts
+share its local state.
 """
 from __future__ import annotations
 

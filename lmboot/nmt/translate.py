@@ -27,15 +27,9 @@ from lmboot.errors import LmbootError
 from lmboot.io.corpus import atomic_write, count_lines, iter_raw_lines, read_lines
 from lmboot.io.nbest import format_entry, read_nbest
 from lmboot.metrics import mt_scores
+from lmboot.nmt.data import Hyp
 
 log = logging.getLogger("lmboot")
-
-
-@dataclass
-class Hyp:
-    text: str
-    score: float  # natural-log sequence probability
-    tokens: int
 
 
 @dataclass
@@ -91,7 +85,7 @@ class Translator:
             from fairseq2.generation.step_processor import NGramRepeatBlockProcessor
 
             procs.append(NGramRepeatBlockProcessor(no_repeat_ngram_size))
-        # Scores are raw log-probabilities (normalize_scores=False): what FORMATS.md asks for.
+        # Scores are raw log-probabilities (normalize_scores=False): what docs/formats.md asks for.
         self.gen = BeamSearchSeq2SeqGenerator(model, tokenizer.vocab_info, beam_size=beam,
                                               max_gen_len=(max_len_a, max_len_b),
                                               normalize_scores=False, len_penalty=len_penalty,

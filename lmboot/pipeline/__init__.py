@@ -15,12 +15,11 @@ baselines without translation and the system the config's stage switches describ
 """
 from __future__ import annotations
 
-import json
 import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
-from lmboot.io.corpus import atomic_path, atomic_write
+from lmboot.io.corpus import atomic_path, write_json
 from lmboot.errors import LmbootError
 from lmboot.pipeline.config import DEFAULTS, load_config
 from lmboot.pipeline.plan import ABLATION, DEFAULT_SYSTEMS, plan
@@ -56,8 +55,7 @@ def run(config: str | Path, ablation: bool = False, systems: list[str] | None = 
             raise LmbootError(f"unknown system {s!r}; systems: pipeline, {', '.join(ABLATION)}")
     run_dir = Path(cfg["run"]["dir"])
     run_dir.mkdir(parents=True, exist_ok=True)
-    with atomic_write(run_dir / "config.json") as f:
-        json.dump(cfg, f, indent=2)
+    write_json(run_dir / "config.json", cfg)
     manifest = Manifest(run_dir / "manifest.json")
     steps, lm_of = plan(cfg, systems)
     results = run_steps(steps, run_dir, manifest, from_stage, until)

@@ -1,4 +1,4 @@
-"""Steps, the run manifest and resume (FORMATS.md "Run manifest").
+"""Steps, the run manifest and resume (docs/formats.md, "Run manifest").
 
 A run directory holds one subdirectory per step and ``manifest.json``: per step its inputs
 (path, size, sha256), parameters, outputs, start/end times and metrics. A step whose inputs
@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
 
-from lmboot.io.corpus import atomic_write, sha256
+from lmboot.io.corpus import sha256, write_json
 from lmboot.errors import LmbootError
 
 log = logging.getLogger("lmboot")
@@ -67,9 +67,7 @@ class Manifest:
                 raise LmbootError("manifest is not valid JSON; remove it to start over", path=path) from None
 
     def save(self) -> None:
-        with atomic_write(self.path) as f:
-            json.dump(self.data, f, ensure_ascii=False, indent=2)
-            f.write("\n")
+        write_json(self.path, self.data)
 
     def fingerprint(self, step: Step, inputs: dict[str, dict]) -> str:
         blob = json.dumps({"params": step.params, "inputs": {k: v["sha256"] for k, v in inputs.items()}},
