@@ -1,54 +1,10 @@
-"""Corpus I/O: per-script normalisation, validation errors, atomic writes."""
+"""Corpus I/O (lmboot.io.corpus): validation errors, atomic writes."""
 from __future__ import annotations
-
-import unicodedata
 
 import pytest
 
 from lmboot.io.corpus import atomic_write, check_bitext, count_lines, read_bitext, read_lines, write_bitext, write_lines
-from lmboot.text.normalize import Normalizer, normalize
 from lmboot.errors import LmbootError
-
-
-# --- normalisation -----------------------------------------------------------------
-@pytest.mark.parametrize("raw, want", [
-    ("Set an ALARM, for 6:30!", "set an alarm for 6 30"),
-    ("  Wake   me\tup  ", "wake me up"),
-    ("Don't play \"Hello\" -- please.", "don't play hello please"),
-    ("call mom @ 5pm #urgent", "call mom 5pm urgent"),
-])
-def test_normalize_english(raw, want):
-    assert normalize(raw) == want
-
-
-def test_normalize_hindi_keeps_matras_virama_nukta_and_drops_danda():
-    # matras (ा ि ु), virama (्), nukta letters (फ़ ज़), anusvara (ं): all stay; danda goes.
-    raw = "क्या आज ज़रा फ़ोन करोगे? मुझे दवाई लेनी है।"
-    assert normalize(raw) == "क्या आज ज़रा फ़ोन करोगे मुझे दवाई लेनी है"
-    assert normalize("नमस्ते॥ ठीक है।।") == "नमस्ते ठीक है"
-
-
-def test_normalize_nfc_unifies_nukta_forms():
-    precomposed = "\u095e"  # फ़ as one code point (a composition exclusion: NFC decomposes it)
-    decomposed = "\u092b\u093c"  # फ + nukta
-    a, b = normalize(precomposed + "ोन"), normalize(decomposed + "ोन")
-    assert a == b == unicodedata.normalize("NFC", decomposed + "ोन")
-
-
-def test_normalize_mixed_latin_devanagari():
-    assert normalize("Arijit Singh के गाने PLAY करो, volume 10 पर!") == "arijit singh के गाने play करो volume 10 पर"
-
-
-def test_normalize_digits_option_and_devanagari_digits():
-    assert normalize("अलार्म ६:३० बजे") == "अलार्म ६ ३० बजे"
-    assert Normalizer(digits="drop")("अलार्म ६:३० बजे at 7") == "अलार्म बजे at"
-    assert Normalizer(lowercase=False)("Call Mom") == "Call Mom"
-    with pytest.raises(LmbootError):
-        Normalizer(digits="spell")
-
-
-def test_normalize_keeps_zero_width_joiners():
-    assert normalize("क्\u200dष") == "क्\u200dष"
 
 
 # --- reading and validation -----------------------------------------------------------

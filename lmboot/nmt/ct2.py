@@ -51,7 +51,7 @@ from pathlib import Path
 from typing import Any, Sequence
 
 from lmboot.errors import LmbootError
-from lmboot.io.corpus import sha256
+from lmboot.io.corpus import sha256, write_json
 
 log = logging.getLogger("lmboot")
 
@@ -356,7 +356,7 @@ def export(model_dir: str | os.PathLike, out_dir: str | os.PathLike, *, quantiza
     try:
         spec.save(str(tmp))
         shutil.copyfile(model_dir / info.spm, tmp / SPM)
-        (tmp / META).write_text(json.dumps(meta, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+        write_json(tmp / META, meta)
         os.chmod(tmp, 0o777 & ~_umask())
         _publish_dir(tmp, out_dir)
     except BaseException:
