@@ -107,7 +107,7 @@ def throughput(args) -> None:
 
 def tico(args) -> None:
     from lmboot import lm
-    from lmboot.io.corpus import read_lines, write_lines
+    from lmboot.io.corpus import read_lines, write_json, write_lines
     from lmboot.select import select
 
     data = Path(args.data)
@@ -141,12 +141,12 @@ def tico(args) -> None:
             names.append(f"{name} ({len(lines)} sent, {sum(len(x.split()) for x in lines)} words)")
         ev = lm.evaluate(models, data / "dev.hi", names=names)
         print(f"\n== {method}: kept {res.kept} of {res.total} ({res.rule}, threshold {res.threshold}) in {secs:.1f} s")
-        print(ev.table())
+        print(ev.summary())
         rows.append({"method": method, "kept": res.kept, "total": res.total, "rule": res.rule,
                      "threshold": res.threshold, "seconds": round(secs, 1),
                      "ppl_common": {n: round(m.ppl_common, 2) for n, m in zip(names, ev.models)},
                      "oov_rate": {n: round(m.oov_rate, 4) for n, m in zip(names, ev.models)}})
-    lm.write_json(out / "tico_results.json", rows)
+    write_json(out / "tico_results.json", rows)
     print(f"\nwritten {out / 'tico_results.json'}")
 
 

@@ -55,9 +55,21 @@ def test_percentile_threshold_from_dev(seed_lm, make_text, tmp_path):
 
 
 def test_histogram_png(seed_lm, make_text, tmp_path):
+    """The library draws the histogram (as select does), not the CLI or the pipeline."""
     res = winnow.winnow(make_text("mt.txt", GOOD + BAD), seed_lm, tmp_path / "o", threshold=50)
-    png = winnow.plot_histogram(tmp_path / "o" / "scores.f32", res.threshold, tmp_path / "o" / "h.png")
-    assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert res.histogram_path == tmp_path / "o" / "histogram.png"
+    assert res.histogram_path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    off = winnow.winnow(make_text("mt2.txt", GOOD + BAD), seed_lm, tmp_path / "o2", threshold=50, plot=False)
+    assert off.histogram_path is None and not (tmp_path / "o2" / "histogram.png").exists()
+
+
+def test_docstring_names_the_files_winnow_writes(seed_lm, make_text, tmp_path):
+    winnow.winnow(make_text("mt.txt", GOOD + BAD), seed_lm, tmp_path / "o", threshold=50)
+    written = {p.name for p in (tmp_path / "o").iterdir()}
+    assert written == {"kept.txt", "dropped.tsv", "scores.f32", "summary.json", "histogram.png"}
+    for name in written:
+        assert name in winnow.winnow.__doc__
+    assert "dropped.txt" not in winnow.winnow.__doc__ and "dropped.txt" not in winnow.__doc__
 
 
 def test_bad_arguments(seed_lm, make_text, tmp_path):
