@@ -183,6 +183,15 @@ def test_export_bad_input_is_one_line_exit_2_and_writes_nothing(quick, data, tmp
     assert not (tmp_path / "o.jsonl").exists()
 
 
+def test_fairseq2_engine_blocks_repeated_ngrams_too(quick, data, tmp_path):
+    """The pipeline's default ([translate] no_repeat_ngram_size = 4, engine fairseq2) must run:
+    the fairseq2 Translator has the option (merge of the ct2 branch refused it)."""
+    res = translate(quick, data / "dev.en", tmp_path / "o.jsonl", beam=2, nbest=2, no_repeat_ngram_size=1,
+                    threads=1, progress=False)
+    assert res.sentences == 40
+    assert all(len(r["hyps"]) == 2 for r in iter_nbest(tmp_path / "o.jsonl"))
+
+
 def test_cache_is_reused_until_the_checkpoint_changes(quick, tmp_path):
     m = tmp_path / "m"
     shutil.copytree(quick, m)

@@ -508,9 +508,8 @@ def engine_translator(engine: str, model: str | os.PathLike, *, checkpoint: str 
     if engine == "fairseq2":
         if sampling_topk != 1:
             raise LmbootError("sampling (sampling_topk != 1) needs the ct2 engine")
-        if no_repeat_ngram_size:
-            raise LmbootError("no_repeat_ngram_size needs the ct2 engine")
-        return None  # (its generator's length limit is always per batch)
+        # (no_repeat_ngram_size: the fairseq2 Translator has it too; its length limit is per batch)
+        return None
     dev = _device(device)
     path = resolve(model, quantization, checkpoint)
     tr = Ct2Translator(path, device=dev.type, device_index=dev.index, compute_type=compute_type,
