@@ -126,9 +126,13 @@ def _lmplz(args: list[str], text: Path) -> None:
 
 def build_binary(arpa: str | Path, binary: str | Path) -> Path:
     """Convert an ARPA file to a KenLM binary (probing hash table), atomically."""
+    from lmboot.safety import publish_with_checksum, write_checksum
+
     check_file(arpa, "ARPA model")
     with atomic_path(binary) as tmp:
         kenlm_tools.run_tool("build_binary", ["-s", arpa, tmp])
+        digest = publish_with_checksum(tmp, binary)
+    write_checksum(binary, digest)  # BINARY.sha256, verified by load()
     return Path(binary)
 
 
@@ -136,7 +140,10 @@ def load(path: str | Path):
     """Load an ARPA or KenLM binary model; a missing or broken file is an LmbootError."""
     import kenlm
 
+    from lmboot.safety import verify_checksum
+
     p = check_file(path, "language model")
+    verify_checksum(p)  # a corrupt binary is an error, never a crash or a wrong number
     try:
         config = kenlm.Config()
         config.show_progress = False  # KenLM's progress bar and "build a binary" hint on stderr

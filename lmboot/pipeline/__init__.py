@@ -68,8 +68,12 @@ def run(config: str | Path, ablation: bool = False, systems: list[str] | None = 
 
         report, table = report_mod.write(run_dir, manifest.data, systems, cfg)
         final = Path(resolve(lm_of[systems[-1]], results))
+        from lmboot.safety import publish_with_checksum, write_checksum
+
         with atomic_path(run_dir / "final.bin") as tmp:
             shutil.copyfile(final, tmp)
+            digest = publish_with_checksum(tmp, run_dir / "final.bin")
+        write_checksum(run_dir / "final.bin", digest)
     return RunResult(run_dir=run_dir, manifest=manifest.path, report=report, table=table or "",
                      systems=systems, final_lm=run_dir / "final.bin" if final else None)
 
