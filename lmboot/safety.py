@@ -167,6 +167,14 @@ def guard(inputs: Iterable[PathLike | None] = (), files: Mapping[str, PathLike |
         check_output_file(out)
     for d, _ in (dirs or {}).values():
         check_output_dir(d)
+    # What an earlier, killed run of this command left half-written goes now.
+    for out in (files or {}).values():
+        if out is not None:
+            clean_stale_temps_of(out)
+    for d, names in (dirs or {}).values():
+        if d is not None and names is not None:
+            for n in names:
+                clean_stale_temps_of(Path(d) / n)
 
 
 def os_error_line(e: OSError) -> str:
@@ -181,33 +189,84 @@ def os_error_line(e: OSError) -> str:
 # --------------------------------------------------------------------------------------
 # Stale temporary files
 # --------------------------------------------------------------------------------------
-def clean_stale_temps(directory: PathLike, recursive: bool = True) -> list[Path]:
-    """Remove the hidden temporary files (``.NAME.*.tmp``, ``.NAME.rankN.part``, probes) a killed run left.
+_TEMP_DIR_PREFIXES = (".lmboot-synth-", ".select-work-", "lmboot-lm-", "lmboot-dict-", "lmboot-objective-",
+                      "interpolate-")
 
-    Only names lmboot's own atomic writers make are touched; returns what was removed.
+
+def _is_temp_file(name: str) -> bool:
+    return name.startswith(".") and (name.endswith(".tmp") or name.endswith(".part")
+                                     or name.startswith(".lmboot-probe-"))
+
+
+def _is_temp_dir(name: str) -> bool:
+    return (name.startswith(".") and (name.endswith(".tmp") or name.endswith(".old"))) or \
+        name.startswith(_TEMP_DIR_PREFIXES)
+
+
+def clean_stale_temps(directory: PathLike, recursive: bool = True) -> list[Path]:
+    """Remove the temporary files and directories a killed lmboot run left in ``directory``.
+
+    Only names lmboot's own writers make are touched (``.NAME.*.tmp`` from the atomic writers,
+    ``.NAME.rankN.part``, ``lmboot-lm-*`` work directories, ...); call it on directories lmboot
+    owns (a model directory, a run directory), at the start of a run. Returns what was removed.
     """
+    import shutil
+
     d = Path(directory)
     if not d.is_dir():
         return []
-    removed = []
-    it = d.rglob(".*") if recursive else d.glob(".*")
-    for p in it:
-        name = p.name
-        if not (name.endswith(".tmp") or name.endswith(".part") or name.startswith(".lmboot-probe-")):
-            continue
-        try:
-            if p.is_file() or p.is_symlink():
-                p.unlink()
+    removed: list[Path] = []
+    for root, dirs, files in os.walk(d):
+        for name in files:
+            if _is_temp_file(name):
+                p = Path(root) / name
+                try:
+                    p.unlink()
+                    removed.append(p)
+                except OSError:
+                    pass
+        for name in list(dirs):
+            if _is_temp_dir(name):
+                p = Path(root) / name
+                shutil.rmtree(p, ignore_errors=True)
                 removed.append(p)
-        except OSError:
-            continue
+                dirs.remove(name)
+        if not recursive:
+            break
     if removed:
         log.info("removed %d stale temporary file(s) of an interrupted run in %s", len(removed), d)
     return removed
 
 
+def clean_stale_temps_of(path: PathLike) -> list[Path]:
+    """Remove the ``.NAME.*.tmp`` (and ``.NAME.rankN.part``) an interrupted write of ``path`` left beside it."""
+    import shutil
+
+    p = Path(path)
+    if not p.parent.is_dir():
+        return []
+    removed = []
+    for q in p.parent.glob(f".{glob_escape(p.name)}.*"):
+        if q.name.endswith((".tmp", ".part")):
+            try:
+                shutil.rmtree(q) if q.is_dir() and not q.is_symlink() else q.unlink()
+                removed.append(q)
+            except OSError:
+                pass
+    if removed:
+        log.info("removed %d stale temporary file(s) of an interrupted write of %s", len(removed), p)
+    return removed
+
+
+def glob_escape(name: str) -> str:
+    import glob
+
+    return glob.escape(name)
+
+
 __all__ = ["check_range", "check_output_file", "check_output_dir", "refuse_overwrite", "guard",
-           "os_error_line", "clean_stale_temps"]
+           "os_error_line", "clean_stale_temps", "clean_stale_temps_of", "write_checksum", "verify_checksum",
+           "unknown_to_all", "warn_dev_unknown"]
 
 
 # --------------------------------------------------------------------------------------

@@ -465,3 +465,43 @@ def test_cli_fine_tune_killed_after_config_resumes_from_init(nmt_base, tmp_path)
     a, b = _weights(tmp_path / "ref"), _weights(m)
     assert all(torch.equal(a[k], b[k]) for k in a), "the re-run did not start from --init-from"
     assert not list(m.rglob(".*.tmp"))
+
+
+def test_stale_temporaries_of_a_killed_run_are_cleaned(base, tmp_path):
+    """`.NAME.*.tmp` beside an output (atomic writers) and lmboot's work directories in a run directory."""
+    from lmboot.safety import clean_stale_temps
+
+    w = tmp_path / "w"
+    shutil.copytree(base, w, symlinks=True)
+    stale = w / ".o.arpa.x1y2z3.tmp"
+    stale.write_text("half an ARPA")
+    other = w / ".someone-elses.tmp"
+    other.write_text("not ours")
+    p = _run(["lm", "train", "in.hi", "--out", "o.arpa"], w)
+    assert p.returncode == 0, p.stderr
+    assert not stale.exists() and other.exists() and (w / "o.arpa").exists()
+
+    run = tmp_path / "run"
+    (run / "lm" / "lmboot-lm-abc").mkdir(parents=True)
+    (run / "nmt" / "checkpoints").mkdir(parents=True)
+    (run / "nmt" / "checkpoints" / ".last.pt.q.tmp").write_bytes(b"x")
+    (run / "nmt" / "config.json").write_text("{}")
+    removed = clean_stale_temps(run)
+    assert sorted(p.name for p in removed) == [".last.pt.q.tmp", "lmboot-lm-abc"]
+    assert (run / "nmt" / "config.json").exists()
+
+
+def test_dev_mostly_unknown_to_every_lm_warns(base, tmp_path):
+    w = tmp_path / "w"
+    shutil.copytree(base, w, symlinks=True)
+    (w / "alien.txt").write_text("zork quux blarg\nfoo bar baz qux\n", encoding="utf-8")
+    p = _run(["winnow", "in.hi", "--lm", "s.arpa", "--percentile", "90", "--dev", "alien.txt", "--out", "w",
+              "--no-plot"], w)
+    assert p.returncode == 0, p.stderr
+    assert "unknown to every LM" in p.stderr and "alien.txt" in p.stderr
+    p = _run(["lm", "build", "--text", "a=in.hi", "--text", "b=refs.hi", "--dev", "alien.txt", "--out", "o.arpa"], w)
+    assert p.returncode == 0, p.stderr
+    assert "unknown to every LM" in p.stderr
+    p = _run(["winnow", "in.hi", "--lm", "s.arpa", "--percentile", "90", "--dev", "dev.hi", "--out", "w2",
+              "--no-plot"], w)
+    assert p.returncode == 0 and "unknown to every LM" not in p.stderr, p.stderr

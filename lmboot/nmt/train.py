@@ -257,7 +257,8 @@ def train(
     if rank == 0:
         from lmboot.safety import clean_stale_temps
 
-        clean_stale_temps(model_dir)
+        clean_stale_temps(model_dir, recursive=False)
+        clean_stale_temps(model_dir / "checkpoints", recursive=False)
     fresh = not model_dir.exists()
     try:
         info, init_weights = _prepare_dir(model_dir, src_lang, tgt_lang, preset, spm_model, vocab_size, joint_spm,

@@ -56,6 +56,9 @@ def run(config: str | Path, ablation: bool = False, systems: list[str] | None = 
             raise LmbootError(f"unknown system {s!r}; systems: pipeline, {', '.join(ABLATION)}")
     run_dir = Path(cfg["run"]["dir"])
     run_dir.mkdir(parents=True, exist_ok=True)
+    from lmboot.safety import clean_stale_temps
+
+    clean_stale_temps(run_dir)  # what a killed run left half-written
     with atomic_write(run_dir / "config.json") as f:
         json.dump(cfg, f, indent=2)
     manifest = Manifest(run_dir / "manifest.json")
