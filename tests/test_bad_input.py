@@ -57,6 +57,9 @@ def base(tmp_path_factory, kenlm_ready) -> Path:
     for m in ("fake", "model"):  # refusal happens before a model is read: an empty directory will do
         (d / m).mkdir()
         (d / m / "config.json").write_text("{}\n", encoding="utf-8")
+    (d / "bad.model").write_text("not a SentencePiece model\n", encoding="utf-8")
+    (d / "conf.toml").write_text('[run]\ndir = "rundir"\n\n[data]\nseed = "seed.hi"\ndev = "dev.hi"\ntest = "refs.hi"\n'
+                                 'source = "in.en"\ngeneral_src = "in.en"\ngeneral_tgt = "in.hi"\n', encoding="utf-8")
     os.symlink("in.hi", d / "link.hi")
     os.link(d / "in.hi", d / "hard.hi")
     return d
@@ -182,6 +185,7 @@ UNWRITABLE = [
     ("simulate-proc", ["eval", "simulate", "refs.hi", "-o", "/proc/self/sim.jsonl", "--vocab-from", "seed.hi"],
      "/proc/self/sim.jsonl"),
     ("synth-under-file", ["eval", "synth", "in.en", "-o", "afile/audio"], "afile/audio"),
+    ("run-dir-under-file", ["run", "conf.toml", "--dir", "afile/run"], "afile/run"),
 ]
 
 # ------------------------------------------------------------------------------------------
@@ -268,6 +272,9 @@ EMPTY = [
     ("lm-eval-empty", ["lm", "eval", "empty.txt", "--lm", "s.arpa", "--json", "e.json"], "empty.txt"),
     ("simulate-punct", ["eval", "simulate", "punct.txt", "-o", "sim.jsonl", "--vocab-from", "seed.hi"], "punct.txt"),
     ("rescore-empty", ["rescore", "empty.txt", "--lm", "s.arpa", "--out-txt", "o.txt"], "empty.txt"),
+    # A failed first training leaves no model directory (no config.json, no copied garbage spm.model).
+    ("train-garbage-spm", ["nmt", "train", "in.en", "in.hi", "--model", "m", "--src-lang", "a", "--tgt-lang", "b",
+                           "--spm", "bad.model", "--max-steps", "1"], "spm.model"),
 ]
 
 # ------------------------------------------------------------------------------------------
