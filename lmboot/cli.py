@@ -63,6 +63,39 @@ def _prune(values: Optional[List[int]]) -> Optional[List[int]]:
     return list(values) if values else None
 
 
+WINNOW_OUTPUTS = ("kept.txt", "dropped.tsv", "summary.json", "scores.f32", "histogram.png")
+SELECT_OUTPUTS = ("selected.src", "selected.tgt", "selected.tsv", "scores.tsv", "summary.json", "histogram.png",
+                  "embedder", "lm")
+MODEL_OUTPUTS = ("config.json", "spm.model", "checkpoints", "log.jsonl", "train_log.jsonl", "ct2-int8")
+
+
+def _ranged(*specs) -> None:
+    """Each spec: (option, value, lo=None, hi=None, lo_open=False, hi_open=False); None values pass."""
+    from lmboot.safety import check_range
+
+    for opt, value, *bounds in specs:
+        lo, hi, lo_open, hi_open = (list(bounds) + [None, None, False, False][len(bounds):])[:4]
+        check_range(opt, value, lo, hi, bool(lo_open), bool(hi_open))
+
+
+def guard(inputs, files=None, dirs=None) -> None:
+    """Before any work: no output replaces an input, every output is writable (lmboot.safety.guard)."""
+    from lmboot.safety import guard as _guard
+
+    _guard(inputs, files, dirs)
+
+
+def _distinct(outputs: dict) -> None:
+    seen: dict = {}
+    for opt, p in outputs.items():
+        if p is None:
+            continue
+        key = str(Path(p).resolve())
+        if key in seen:
+            raise LmbootError(f"{seen[key]} and {opt} name the same file", path=p)
+        seen[key] = opt
+
+
 LOWER = typer.Option(True, "--lowercase/--keep-case", help="Lower-case text (no-op for caseless scripts).")
 DIGITS = typer.Option("keep", "--digits", help="keep | drop digits during normalisation.")
 
@@ -86,6 +119,9 @@ def lm_train(
     digits: str = DIGITS,
 ) -> None:
     """Estimate an n-gram LM (modified Kneser-Ney) with KenLM's lmplz."""
+    _ranged(("--order", order, 1, 6), *(("--prune", x, 0) for x in prune or ()))
+    guard([text], files={"--out": out, "--binary": binary})
+    _distinct({"--out": out, "--binary": binary})
     from lmboot import lm
 
     res = lm.train(text, out, order=order, binary=binary, memory=memory, prune=_prune(prune),
@@ -105,6 +141,8 @@ def lm_eval(
     digits: str = DIGITS,
 ) -> None:
     """Perplexity (with/without OOVs, and on a common vocabulary) and OOV rate of TEXT."""
+    _ranged(("--oov-penalty", oov_penalty, None, 0))
+    guard([text, *lms], files={"--json": json_out})
     from lmboot import lm
     from lmboot.io.corpus import write_json
 
@@ -137,13 +175,31 @@ def lm_build(
     digits: str = DIGITS,
 ) -> None:
     """One LM per text source, interpolated with weights tuned on --dev, written as one ARPA."""
+    _ranged(("--order", order, 1, 6), *(("--prune", x, 0) for x in prune or ()))
+    if method not in ("linear", "loglinear"):
+        raise LmbootError(f"--method must be linear or loglinear, not {method!r}")
+    sources = [t.split("=", 1)[1] if "=" in t else t for t in texts]
+    guard([dev, *sources], files={"--out": out, "--binary": binary, "--json": json_out},
+          dirs={"--work-dir": (work_dir if work_dir is not None else Path(str(out) + ".parts"), None)})
+    _distinct({"--out": out, "--binary": binary, "--json": json_out})
     from lmboot import lm
     from lmboot.io.corpus import write_json
+    from lmboot.safety import warn_dev_unknown
 
-    res = lm.build([lm.parse_source(t) for t in texts], dev, out, order=order, method=method,
-                   binary=binary, work_dir=work_dir, prune=_prune(prune),
-                   normalizer=_normalizer(lowercase, digits), memory=memory,
-                   progress=_progress(progress))
+    parts = work_dir if work_dir is not None else Path(str(out) + ".parts")
+    fresh_parts = not parts.exists()
+    try:
+        res = lm.build([lm.parse_source(t) for t in texts], dev, out, order=order, method=method,
+                       binary=binary, work_dir=work_dir, prune=_prune(prune),
+                       normalizer=_normalizer(lowercase, digits), memory=memory,
+                       progress=_progress(progress))
+    except Exception:
+        if fresh_parts:  # a failed first build leaves no half-made component directory
+            import shutil
+
+            shutil.rmtree(parts, ignore_errors=True)
+        raise
+    warn_dev_unknown(res.mix_oov_rate, dev, "the interpolation weights")
     typer.echo(res.summary())
     if json_out:
         write_json(json_out, res.to_json())
@@ -169,6 +225,8 @@ def winnow_cmd(
     digits: str = DIGITS,
 ) -> None:
     """Keep sentences whose seed-LM perplexity is below a threshold."""
+    _ranged(("--threshold", threshold, 0, None, True), ("--percentile", percentile, 0, 100, True))
+    guard([text, lm_path, dev], dirs={"--out": (out_dir, WINNOW_OUTPUTS)})
     from lmboot import winnow
 
     res = winnow.winnow(text, lm_path, out_dir, threshold=threshold, percentile=percentile, dev=dev,
@@ -210,6 +268,11 @@ def select_cmd(
     digits: str = DIGITS,
 ) -> None:
     """Keep the general-domain pairs whose target side is nearest the in-domain seed set."""
+    _ranged(("--keep-fraction", keep_fraction, 0, 1, True), ("--max-distance", max_distance),
+            ("--top-k", top_k, 1), ("--k", k, 1), ("--dim", dim, 2), ("--fit-sample", fit_sample, 1),
+            ("--order", order, 1, 6), ("--batch-size", batch_size, 1), ("--random-seed", random_seed, 0))
+    guard([general_src, general_tgt, seed], dirs={"--out": (out_dir, SELECT_OUTPUTS + (
+        f"selected{general_src.suffix}", f"selected{general_tgt.suffix if general_tgt else ''}"))})
     from lmboot import select as select_mod
 
     res = select_mod.select(
@@ -240,6 +303,9 @@ def nmt_spm(
     seed: int = typer.Option(1, "--seed"),
 ) -> None:
     """Train a SentencePiece (unigram) model on both sides of a bitext."""
+    _ranged(("--vocab-size", vocab_size, 16), ("--character-coverage", coverage, 0, 1, True),
+            ("--max-sentences", max_sentences, 1), ("--seed", seed, 0))
+    guard([*src, *tgt], files={"--out": out})
     from lmboot.nmt.spm import train_spm
 
     res = train_spm(src, tgt, out, vocab_size=vocab_size, joint=not per_side, character_coverage=coverage,
@@ -282,6 +348,13 @@ def nmt_train(
     progress: Optional[bool] = typer.Option(None, "--progress/--no-progress", help="Progress bar (default: on a TTY)."),
 ) -> None:
     """Train an encoder-decoder Transformer translator; re-run to resume after an interruption."""
+    _ranged(("--vocab-size", vocab_size, 16), ("--max-steps", max_steps, 1), ("--valid-every", valid_every, 1),
+            ("--save-every", save_every, 1), ("--patience", patience, 0), ("--lr", lr, 0, 1, True),
+            ("--warmup", warmup, 0), ("--batch-tokens", batch_tokens, 1), ("--max-len", max_len, 1),
+            ("--label-smoothing", label_smoothing, 0, 1, False, True), ("--dropout", dropout, 0, 1, False, True),
+            ("--valid-beam", valid_beam, 1), ("--valid-max", valid_max, 1), ("--seed", seed, 0),
+            ("--threads", threads, 1))
+    guard([src, tgt, dev_src, dev_tgt, spm_model, init_from], dirs={"--model": (model, MODEL_OUTPUTS)})
     from lmboot.nmt.train import train
 
     res = train(src, tgt, model, src_lang=src_lang, tgt_lang=tgt_lang, dev_src=dev_src, dev_tgt=dev_tgt,
@@ -327,6 +400,12 @@ def nmt_translate(
     # <<< ct2 engine
 ) -> None:
     """Beam-search translation to an n-best JSONL (docs/formats.md) and optional top-1 text."""
+    _ranged(("--beam", beam, 1), ("--nbest", nbest, 1), ("--max-lines", max_lines, 1),
+            ("--batch-tokens", batch_tokens, 1), ("--batch-size", max_sentences, 1), ("--len-penalty", len_penalty),
+            ("--threads", threads, 1), ("--sampling-topk", sampling_topk, 0),
+            ("--sampling-temperature", sampling_temperature, 0, None, True), ("--seed", seed, 0))
+    guard([text, ref, model], files={"--out": out, "--txt": txt})
+    _distinct({"--out": out, "--txt": txt})
     from lmboot.nmt.translate import translate
 
     res = translate(model, text, out, txt, beam=beam, nbest=nbest, ref_path=ref, max_lines=max_lines,
@@ -348,6 +427,7 @@ def nmt_export(
     checkpoint: str = typer.Option("best", "--checkpoint", help="best | last | a checkpoint path."),
 ) -> None:
     """Convert a model to CTranslate2 (for `nmt translate --engine ct2`)."""
+    guard([model], dirs={"--out": (out, None)})
     from lmboot.nmt.ct2 import export
 
     res = export(model, out, quantization=quantization, checkpoint=checkpoint)
@@ -387,6 +467,12 @@ def nmt_self_train(
     progress: Optional[bool] = typer.Option(None, "--progress/--no-progress"),
 ) -> None:
     """Fine-tune on the model's own translations of in-domain text, mixed with the original bitext."""
+    _ranged(("--rounds", rounds, 1), ("--max-sentences", max_sentences, 1), ("--min-score", min_score),
+            ("--max-len-ratio", max_len_ratio, 1), ("--trust", trust, 0, 1, True), ("--mix-ratio", mix_ratio, 0),
+            ("--steps", steps, 1), ("--lr", lr, 0, 1, True), ("--beam", beam, 1), ("--seed", seed, 0),
+            ("--threads", threads, 1))
+    guard([model, source, train_src, train_tgt, dev_src, dev_tgt, check_src, check_dev, *(check_lm or ())],
+          dirs={"--out": (out, ("model", "summary.json", *(f"round-{r}" for r in range(1, rounds + 1))))})
     from lmboot.nmt.selftrain import DegenerateFilter, MinScoreFilter, self_train
 
     filters = ([MinScoreFilter(min_score)] if min_score is not None else []) + \
@@ -435,6 +521,11 @@ def rescore_cmd(
     digits: str = DIGITS,
 ) -> None:
     """Rescore n-best lists with the seed LM and keep the best hypothesis of each."""
+    _ranged(("--lm-weight", lm_weight), ("--length-penalty", length_penalty), ("--norm-exponent", norm_exponent, 0),
+            ("--oov-penalty", oov_penalty, None, 0))
+    guard([nbest, lm_path, weights_from, tune_on],
+          files={"--out-jsonl": out_jsonl, "--out-txt": out_txt, "--save-weights": save_weights, "--json": json_out})
+    _distinct({"--out-jsonl": out_jsonl, "--out-txt": out_txt, "--save-weights": save_weights, "--json": json_out})
     from lmboot import rescore as rs
 
     explicit = {k: v for k, v in (("lm_weight", lm_weight), ("length_penalty", length_penalty),
@@ -495,6 +586,10 @@ def eval_wer(
     digits: str = DIGITS,
 ) -> None:
     """WER of one or more LMs (with relative change vs the first): n-best rescoring or real decoding."""
+    _ranged(("--oov-penalty", oov_penalty, None, 0), ("--limit", limit, 1))
+    guard([nbest, *(scores or ()), refs, tune_on, *(tune_scores or ()), tune_refs, weights_file, audio, hmm,
+           dict_path, *(x for x in lms if x != "bundled")], files={"--details": details, "--json": json_out})
+    _distinct({"--details": details, "--json": json_out})
     from lmboot import evaluate as ev
 
     if (nbest is None) == (audio is None):
@@ -535,6 +630,8 @@ def eval_synth(
     digits: str = DIGITS,
 ) -> None:
     """Speak test sentences with espeak-ng into 16 kHz mono WAVs (resumable)."""
+    _ranged(("--speed", speed, 1), ("--limit", limit, 1))
+    guard([text], dirs={"--out": (out, None)})
     from lmboot.evaluate import synth
 
     res = synth(text, out, voice=voice, speed=speed, limit=limit, normalizer=_normalizer(lowercase, digits),
@@ -560,6 +657,9 @@ def eval_simulate(
     digits: str = DIGITS,
 ) -> None:
     """Simulated recogniser n-best lists (labelled 'simulated') for a language without a recogniser."""
+    _ranged(("--target-wer", target_wer, 0, 1, True, True), ("--nbest", nbest, 1), ("--seed", seed, 0),
+            ("--neighbours", neighbours, 1), ("--ref-prob", ref_prob, 0, 1))
+    guard([refs_path, *vocab_from], files={"--out": out})
     from lmboot.evaluate import simulate
 
     res = simulate(refs_path, out, vocab_from=vocab_from, target_wer=target_wer, nbest=nbest, seed=seed,
@@ -616,6 +716,11 @@ def main(argv: Optional[List[str]] = None) -> None:
     except LmbootError as e:
         typer.echo(f"lmboot: error: {e}", err=True)
         sys.exit(e.exit_code)
+    except OSError as e:  # the OS refused an output (full disk, read-only, not a directory...)
+        from lmboot.safety import os_error_line
+
+        typer.echo(f"lmboot: error: {os_error_line(e)}", err=True)
+        sys.exit(2)
     except KeyboardInterrupt:
         typer.echo("lmboot: interrupted", err=True)
         sys.exit(130)

@@ -50,9 +50,13 @@ def dev_threshold(model, dev: str | Path, percentile: float, normalizer: Normali
     """The ``percentile``-th percentile of the model's sentence perplexities on ``dev``."""
     if not 0 < percentile <= 100:
         raise LmbootError(f"percentile must be in (0, 100], not {percentile}")
-    ppls = [p for _, _, p in score(model, dev, normalizer)]
+    scored = list(score(model, dev, normalizer))
+    ppls = [p for _, _, p in scored]
     if not ppls:
         raise LmbootError("no sentence to set the threshold from", path=dev)
+    from lmboot.safety import unknown_to_all, warn_dev_unknown
+
+    warn_dev_unknown(unknown_to_all([model], (s for _, s, _ in scored)), dev, "the winnowing threshold")
     return float(np.percentile(np.asarray(ppls), percentile))
 
 
@@ -120,16 +124,15 @@ def winnow(text: str | Path, model_path: str | Path, out_dir: str | Path, thresh
                 dropped += 1
             if bar is not None:
                 bar.update(1)
-    total = kept + dropped
-    if total == 0:
-        raise LmbootError("no sentence to winnow after normalisation", path=text)
-    if kept == 0 and not allow_empty:
-        for p in (kept_p, dropped_p):
-            p.unlink()
-        low = float(np.min(ppls.array))
-        raise LmbootError(f"winnowing kept nothing: every sentence's perplexity is above the threshold "
-                          f"{threshold:.1f} (lowest {low:.1f}); the text is far from the seed domain "
-                          f"(broken translations?) or the threshold is too strict", path=text)
+        # Errors are raised inside the atomic writers: nothing is published (old outputs stay).
+        total = kept + dropped
+        if total == 0:
+            raise LmbootError("no sentence to winnow after normalisation", path=text)
+        if kept == 0 and not allow_empty:
+            low = float(np.min(ppls.array))
+            raise LmbootError(f"winnowing kept nothing: every sentence's perplexity is above the threshold "
+                              f"{threshold:.1f} (lowest {low:.1f}); the text is far from the seed domain "
+                              f"(broken translations?) or the threshold is too strict", path=text)
     ppls.save(scores_p)
     arr = ppls.array
     res = WinnowResult(
@@ -173,9 +176,13 @@ def tune(text: str | Path, model_path: str | Path, dev: str | Path, objective,
     from lmboot.lm.objective import choose
 
     model = load(model_path)
-    dev_ppls = np.asarray([p for _, _, p in score(model, dev, normalizer)])
+    dev_scored = list(score(model, dev, normalizer))
+    dev_ppls = np.asarray([p for _, _, p in dev_scored])
     if not len(dev_ppls):
         raise LmbootError("no sentence to set the threshold from", path=dev)
+    from lmboot.safety import unknown_to_all, warn_dev_unknown
+
+    warn_dev_unknown(unknown_to_all([model], (s for _, s, _ in dev_scored)), dev, "the winnowing threshold")
     lines, ppls = [], []
     for line, _s, p in score(model, text, normalizer):
         lines.append(line)

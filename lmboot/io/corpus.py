@@ -183,9 +183,11 @@ def atomic_write(path: PathLike, mode: str = "w") -> Iterator[IO]:
         with f:
             yield f
         _publish(tmp, p)
-    except BaseException:
+    except BaseException as e:
         with contextlib.suppress(FileNotFoundError):
             os.unlink(tmp)
+        if isinstance(e, OSError) and e.filename is None:
+            e.filename = str(p)  # a write refused midway (full disk): name the output, not nothing
         raise
 
 

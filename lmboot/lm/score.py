@@ -31,7 +31,10 @@ def load(path: str | Path):
     """Load an ARPA or KenLM binary model; a missing or broken file is an LmbootError."""
     import kenlm
 
+    from lmboot.safety import verify_checksum
+
     p = check_file(path, "language model")
+    verify_checksum(p)  # a corrupt binary is an error, never a crash or a wrong number
     try:
         config = kenlm.Config()
         config.show_progress = False  # KenLM's progress bar and "build a binary" hint on stderr

@@ -7,6 +7,7 @@ virtual environment's ``bin/``. ``LMBOOT_KENLM_BIN`` points lmboot at another di
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -46,8 +47,38 @@ def run_tool(name: str, args: Sequence[str | os.PathLike], stdin=None, stdout=No
     proc = subprocess.run(cmd, stdin=stdin, stdout=stdout if stdout is not None else subprocess.PIPE,
                           stderr=subprocess.PIPE, input=input_bytes, check=False)
     if proc.returncode != 0:
-        err = proc.stderr.decode("utf-8", "replace").strip().splitlines()
-        # KenLM prints a stack of context; the most telling line is usually the last non-empty one.
-        detail = next((line for line in reversed(err) if line.strip()), f"exit status {proc.returncode}")
-        raise LmbootError(f"{name} failed: {detail.strip()}")
+        raise LmbootError(f"{name} failed: {failure_detail(proc.stderr.decode('utf-8', 'replace'), proc.returncode)}")
     return proc
+
+
+# What the OS said, when KenLM's stderr holds it somewhere in its stack of context.
+_OS_WORDS = re.compile(r"No space left|File too large|Permission denied|Read-only file system|Disk quota|"
+                       r"Not a directory|Is a directory|No such file|Cannot allocate|Input/output error|"
+                       r"Too many open files|Bad file descriptor", re.I)
+
+
+def failure_detail(stderr: str, returncode: int) -> str:
+    """The most telling line of a KenLM program's stderr: the OS's words if any, else the line
+    after ``what():`` or the last line mentioning an error, else the last non-empty line."""
+    lines = [x.strip() for x in stderr.strip().splitlines() if x.strip()]
+    pick = next((x for x in reversed(lines) if _OS_WORDS.search(x)), None)
+    if pick is None:
+        for i in range(len(lines) - 1, -1, -1):
+            if "what():" in lines[i]:
+                rest = lines[i].split("what():", 1)[1].strip()
+                pick = lines[i + 1] if i + 1 < len(lines) and not rest.endswith(".") else rest or None
+                break
+    if pick is None:
+        pick = next((x for x in reversed(lines) if re.search(r"\berror\b", x, re.I)), None)
+    if pick is None:
+        pick = lines[-1] if lines else ""
+    if returncode < 0:
+        import signal
+
+        try:
+            sig = signal.Signals(-returncode).name
+        except ValueError:
+            sig = f"signal {-returncode}"
+        sig += " (file size limit)" if sig == "SIGXFSZ" else ""
+        pick = f"killed by {sig} after: {pick}" if pick else f"killed by {sig}"
+    return pick or f"exit status {returncode}"

@@ -127,9 +127,13 @@ def _lmplz(args: list[str], text: Path) -> None:
 
 def build_binary(arpa: str | Path, binary: str | Path) -> Path:
     """Convert an ARPA file to a KenLM binary (probing hash table), atomically."""
+    from lmboot.safety import publish_with_checksum, write_checksum
+
     check_file(arpa, "ARPA model")
     with atomic_path(binary) as tmp:
         run_tool("build_binary", ["-s", arpa, tmp])
+        digest = publish_with_checksum(tmp, binary)
+    write_checksum(binary, digest)  # BINARY.sha256, verified by load()
     return Path(binary)
 
 

@@ -89,6 +89,10 @@ def _prepare_dir(model_dir: Path, src_lang: str, tgt_lang: str, preset: str, spm
         if init_from is None and info.preset != preset and info.preset != M.CUSTOM:
             raise LmbootError(f"model directory holds a {info.preset!r} model, not {preset!r}; use a new directory",
                               path=model_dir)
+        kind, where = start_point(model_dir, init_from, info)
+        if kind == "init":  # killed after config.json, before the first checkpoint: start as the first run did
+            log.info("no checkpoint in %s yet: starting again from %s", model_dir, where)
+            return info, _init_weights(where)
         return info, None
     p = M.get_preset(preset)
     if rank == 0:
@@ -140,6 +144,35 @@ def _prepare_dir(model_dir: Path, src_lang: str, tgt_lang: str, preset: str, spm
     if gang is not None:
         gang.barrier()
     return info, init_weights
+
+
+def start_point(model_dir: str | os.PathLike, init_from: str | os.PathLike | None = None,
+                info: M.ModelInfo | None = None) -> tuple[str, Path | None]:
+    """Where training in ``model_dir`` starts: ``("resume", last.pt)``, ``("init", model or spec)``
+    (``init_from``, or the one the directory was created with), or ``("scratch", None)``.
+
+    A run killed after writing ``config.json`` but before its first checkpoint must restart
+    from the same initial weights, never from random ones.
+    """
+    d = Path(model_dir)
+    last = d / "checkpoints" / M.LAST
+    if last.exists():
+        return "resume", last
+    if init_from is not None:
+        return "init", Path(init_from)
+    if info is None and (d / M.CONFIG).exists():
+        info = M.read_info(d)
+    recorded = (info.train or {}).get("init_from") if info is not None else None
+    return ("init", Path(recorded)) if recorded else ("scratch", None)
+
+
+def _init_weights(init_from: Path):
+    """The initial weights ``_prepare_dir`` loads for ``init_from`` (a model directory or a spec JSON)."""
+    if Path(init_from).is_dir():
+        src_info = M.read_info(init_from)
+        ck = M.checkpoint_path(init_from, "best")
+        return M.load_checkpoint(ck, src_info.fingerprint(Path(init_from)))["model"], ck
+    return "pretrained", M.PretrainedSpec.read(init_from)
 
 
 def _spm_tsv_guard(train_src, train_tgt):
@@ -233,8 +266,19 @@ def train(
     pairs = read_pairs(train_src, train_tgt, "training bitext")
     dev_pairs = read_pairs(dev_src, dev_tgt, "dev bitext")[:valid_max] if dev_src is not None else None
 
-    info, init_weights = _prepare_dir(model_dir, src_lang, tgt_lang, preset, spm_model, vocab_size, joint_spm,
-                                      train_src, train_tgt, init_from, dropout, rank, gang)
+    if rank == 0:
+        from lmboot.safety import clean_stale_temps
+
+        clean_stale_temps(model_dir, recursive=False)
+        clean_stale_temps(model_dir / "checkpoints", recursive=False)
+    fresh = not model_dir.exists()
+    try:
+        info, init_weights = _prepare_dir(model_dir, src_lang, tgt_lang, preset, spm_model, vocab_size, joint_spm,
+                                          train_src, train_tgt, init_from, dropout, rank, gang)
+    except Exception:
+        if fresh and rank == 0:  # nothing half-made stays behind (a copied garbage spm.model, config.json)
+            shutil.rmtree(model_dir, ignore_errors=True)
+        raise
     p = M.training_preset(info.preset, model_dir / M.CONFIG)
     lr = lr if lr is not None else p.lr
     warmup_steps = warmup_steps if warmup_steps is not None else min(p.warmup_steps, max(1, max_steps // 4))

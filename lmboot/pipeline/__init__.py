@@ -55,6 +55,9 @@ def run(config: str | Path, ablation: bool = False, systems: list[str] | None = 
             raise LmbootError(f"unknown system {s!r}; systems: pipeline, {', '.join(ABLATION)}")
     run_dir = Path(cfg["run"]["dir"])
     run_dir.mkdir(parents=True, exist_ok=True)
+    from lmboot.safety import clean_stale_temps
+
+    clean_stale_temps(run_dir)  # what a killed run left half-written
     write_json(run_dir / "config.json", cfg)
     manifest = Manifest(run_dir / "manifest.json")
     steps, lm_of = plan(cfg, systems)
@@ -66,8 +69,12 @@ def run(config: str | Path, ablation: bool = False, systems: list[str] | None = 
 
         report, table = report_mod.write(run_dir, manifest.data, systems, cfg)
         final = Path(resolve(lm_of[systems[-1]], results))
+        from lmboot.safety import publish_with_checksum, write_checksum
+
         with atomic_path(run_dir / "final.bin") as tmp:
             shutil.copyfile(final, tmp)
+            digest = publish_with_checksum(tmp, run_dir / "final.bin")
+        write_checksum(run_dir / "final.bin", digest)
     return RunResult(run_dir=run_dir, manifest=manifest.path, report=report, table=table or "",
                      systems=systems, final_lm=run_dir / "final.bin" if final else None)
 
