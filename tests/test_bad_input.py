@@ -398,7 +398,7 @@ def nmt_base(tmp_path_factory):
     pytest.importorskip("fairseq2")
     from lmboot.io.corpus import write_bitext
     from lmboot.nmt import train
-    from lmboot.nmt.toy import make_pairs
+    from toy_nmt import make_pairs
 
     d = tmp_path_factory.mktemp("nmt-base")
     write_bitext(make_pairs(200, seed=1), d / "train.en", d / "train.xx")
