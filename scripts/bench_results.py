@@ -20,6 +20,7 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+NOTES = "\n## Notes"
 sys.path.insert(0, str(ROOT))
 
 
@@ -89,7 +90,11 @@ def main(name: str, run_dir: str, seconds: str) -> None:
     lines += [f"| {k} | {_fmt(v)} |" for k, v in res["translators"].items()]
     lines += ["", "## Time per step", "", "| step | seconds |", "|---|---:|"]
     lines += [f"| {k} | {v:,.1f} |" for k, v in res["step_seconds"].items() if v is not None]
-    (docs / f"results-{name}.md").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    md = docs / f"results-{name}.md"
+    # A hand-written "## Notes" section (the reading of the numbers) survives a re-run.
+    old = md.read_text(encoding="utf-8") if md.exists() else ""
+    notes = old[old.index(NOTES) + 1:].rstrip("\n") if NOTES in old else ""
+    md.write_text("\n".join(lines) + "\n" + ("\n" + notes + "\n" if notes else ""), encoding="utf-8")
     print(f"wrote docs/results-{name}.md and docs/results-{name}.json")
 
 
