@@ -11,6 +11,7 @@
 """
 from __future__ import annotations
 
+import logging
 import math
 import sys
 import time
@@ -25,6 +26,8 @@ from lmboot.errors import LmbootError
 from lmboot.io.arpa import ArpaReader
 from lmboot.io.corpus import atomic_write, check_file
 from lmboot.lm.score import load
+
+log = logging.getLogger("lmboot")
 
 LOG_ZERO = -99.0  # how ARPA files (and lmplz) write log10(0)
 
