@@ -43,15 +43,18 @@ def check_range(option: str, value, lo: float | None = None, hi: float | None = 
     if ok:
         return
     kind = "an integer" if isinstance(value, int) and not isinstance(value, bool) else "a finite number"
+    raise LmbootError(f"{option} must be {kind}{describe_range(lo, hi, lo_open, hi_open)}, not {value}")
+
+
+def describe_range(lo, hi, lo_open: bool = False, hi_open: bool = False) -> str:
+    """`` in [0, 1)``, `` >= 1``, `` < 5`` or ``""``: the allowed range, for error messages."""
     if lo is not None and hi is not None:
-        rng = f" in {'(' if lo_open else '['}{lo:g}, {hi:g}{')' if hi_open else ']'}"
-    elif lo is not None:
-        rng = f" {'>' if lo_open else '>='} {lo:g}"
-    elif hi is not None:
-        rng = f" {'<' if hi_open else '<='} {hi:g}"
-    else:
-        rng = ""
-    raise LmbootError(f"{option} must be {kind}{rng}, not {value}")
+        return f" in {'(' if lo_open else '['}{lo:g}, {hi:g}{')' if hi_open else ']'}"
+    if lo is not None:
+        return f" {'>' if lo_open else '>='} {lo:g}"
+    if hi is not None:
+        return f" {'<' if hi_open else '<='} {hi:g}"
+    return ""
 
 
 # --------------------------------------------------------------------------------------
@@ -273,7 +276,6 @@ __all__ = ["check_range", "check_output_file", "check_output_dir", "refuse_overw
 # Checksums of KenLM binaries
 # --------------------------------------------------------------------------------------
 SIDECAR_SUFFIX = ".sha256"
-KENLM_BINARY_MAGIC = b"mmap lm "
 _verified: dict[tuple, str] = {}
 _warned: set[str] = set()
 
@@ -285,19 +287,17 @@ def sidecar(path: PathLike) -> Path:
 
 
 def _sha256(path: PathLike) -> str:
-    import hashlib
+    from lmboot.io.corpus import sha256
 
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
+    return sha256(path)
 
 
 def is_kenlm_binary(path: PathLike) -> bool:
+    """:func:`lmboot.io.arpa.is_kenlm_binary`, False for a file that cannot be read."""
+    from lmboot.io.arpa import is_kenlm_binary as sniff
+
     try:
-        with open(path, "rb") as f:
-            return f.read(len(KENLM_BINARY_MAGIC)) == KENLM_BINARY_MAGIC
+        return sniff(path)
     except OSError:
         return False
 

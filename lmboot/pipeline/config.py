@@ -75,15 +75,9 @@ def _num(lo: float | None = None, hi: float | None = None, lo_open: bool = False
             ok = v < hi if hi_open else v <= hi
         if ok:
             return None
-        if lo is not None and hi is not None:
-            rng = f" in {'(' if lo_open else '['}{lo:g}, {hi:g}{')' if hi_open else ']'}"
-        elif lo is not None:
-            rng = f" {'>' if lo_open else '>='} {lo:g}"
-        elif hi is not None:
-            rng = f" {'<' if hi_open else '<='} {hi:g}"
-        else:
-            rng = ""
-        return f"a finite number{rng}"
+        from lmboot.safety import describe_range
+
+        return f"a finite number{describe_range(lo, hi, lo_open, hi_open)}"
     return check
 
 
