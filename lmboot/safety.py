@@ -33,17 +33,21 @@ PathLike = str | os.PathLike
 def check_range(option: str, value, lo: float | None = None, hi: float | None = None,
                 lo_open: bool = False, hi_open: bool = False) -> None:
     """``value`` (None: not given, fine) must be finite and within the bounds; else one line naming ``option``."""
-    if value is None:
+    if value is None or in_range(value, lo, hi, lo_open, hi_open):
         return
+    kind = "an integer" if isinstance(value, int) and not isinstance(value, bool) else "a finite number"
+    raise LmbootError(f"{option} must be {kind}{describe_range(lo, hi, lo_open, hi_open)}, not {value}")
+
+
+def in_range(value, lo: float | None = None, hi: float | None = None,
+             lo_open: bool = False, hi_open: bool = False) -> bool:
+    """Whether ``value`` is a finite number (not a bool) within the bounds."""
     ok = isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
     if ok and lo is not None:
         ok = value > lo if lo_open else value >= lo
     if ok and hi is not None:
         ok = value < hi if hi_open else value <= hi
-    if ok:
-        return
-    kind = "an integer" if isinstance(value, int) and not isinstance(value, bool) else "a finite number"
-    raise LmbootError(f"{option} must be {kind}{describe_range(lo, hi, lo_open, hi_open)}, not {value}")
+    return ok
 
 
 def describe_range(lo, hi, lo_open: bool = False, hi_open: bool = False) -> str:

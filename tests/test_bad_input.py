@@ -296,28 +296,14 @@ CONFIG = [
 ]
 
 
-@pytest.mark.parametrize("argv, needle", [c[1:] for c in OVERWRITE], ids=[c[0] for c in OVERWRITE])
-def test_output_is_input(base, tmp_path, argv, needle):
-    _case(base, tmp_path, argv, needle)
+MATRIX = [(f"{cls}-{c[0]}", *c[1:]) for cls, cases in (("overwrite", OVERWRITE), ("unwritable", UNWRITABLE),
+                                                         ("range", RANGES), ("corrupt", CORRUPT), ("empty", EMPTY))
+          for c in cases]
 
 
-@pytest.mark.parametrize("argv, needle", [c[1:] for c in UNWRITABLE], ids=[c[0] for c in UNWRITABLE])
-def test_unwritable_output(base, tmp_path, argv, needle):
-    _case(base, tmp_path, argv, needle)
-
-
-@pytest.mark.parametrize("argv, needle", [c[1:] for c in RANGES], ids=[c[0] for c in RANGES])
-def test_option_out_of_range(base, tmp_path, argv, needle):
-    _case(base, tmp_path, argv, needle)
-
-
-@pytest.mark.parametrize("argv, needle", [c[1:] for c in CORRUPT], ids=[c[0] for c in CORRUPT])
-def test_corrupt_binary(base, tmp_path, argv, needle):
-    _case(base, tmp_path, argv, needle)
-
-
-@pytest.mark.parametrize("argv, needle", [c[1:] for c in EMPTY], ids=[c[0] for c in EMPTY])
-def test_empty_input_leaves_nothing(base, tmp_path, argv, needle):
+@pytest.mark.parametrize("argv, needle", [c[1:] for c in MATRIX], ids=[c[0] for c in MATRIX])
+def test_bad_input_matrix(base, tmp_path, argv, needle):
+    """Exit 2, one line naming the path or option, inputs unchanged, nothing new written."""
     _case(base, tmp_path, argv, needle)
 
 

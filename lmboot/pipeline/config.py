@@ -68,15 +68,10 @@ def _num(lo: float | None = None, hi: float | None = None, lo_open: bool = False
     def check(v):
         if v is None and none:
             return None
-        ok = isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v)
-        if ok and lo is not None:
-            ok = v > lo if lo_open else v >= lo
-        if ok and hi is not None:
-            ok = v < hi if hi_open else v <= hi
-        if ok:
-            return None
-        from lmboot.safety import describe_range
+        from lmboot.safety import describe_range, in_range
 
+        if in_range(v, lo, hi, lo_open, hi_open):
+            return None
         return f"a finite number{describe_range(lo, hi, lo_open, hi_open)}"
     return check
 
