@@ -310,8 +310,7 @@ def nmt_spm(
 
     res = train_spm(src, tgt, out, vocab_size=vocab_size, joint=not per_side, character_coverage=coverage,
                     max_sentences=max_sentences, seed=seed)
-    typer.echo(f"{res.model}: {res.vocab_size} pieces ({'joint' if res.joint else 'per side'}, "
-               f"character coverage {res.character_coverage}, {res.sentences} sentences)")
+    typer.echo(res.summary())
 
 
 @nmt_app.command("train")
@@ -364,11 +363,7 @@ def nmt_train(
                 batch_tokens=batch_tokens, max_len=max_len, label_smoothing=label_smoothing, dropout=dropout,
                 valid_beam=valid_beam, valid_max=valid_max, seed=seed, device=device, threads=threads,
                 progress=_progress(progress))
-    best = res.best or {}
-    typer.echo(f"{res.model_dir}: steps {res.start_step}->{res.steps} ({res.stopped}), {res.seconds:.0f} s, "
-               f"{res.target_tokens_per_s:,.0f} target tokens/s"
-               + (f"; best step {res.best_step}: BLEU {best.get('bleu')} chrF {best.get('chrf')} "
-                  f"dev loss {best.get('dev_loss')} ({best.get('bleu_signature')})" if best else ""))
+    typer.echo(res.summary())
 
 
 @nmt_app.command("translate")
@@ -414,9 +409,7 @@ def nmt_translate(
                     engine=engine, quantization=quantization, sampling_topk=sampling_topk,  # ct2 engine
                     sampling_temperature=sampling_temperature, seed=seed)  # ct2 engine
     if int(__import__("os").environ.get("RANK", "0")) == 0:
-        typer.echo(f"{res.out_jsonl}: {res.sentences} sentences, {res.sentences_per_s:.1f} sentences/s"
-                   + (f"; BLEU {res.bleu} chrF {res.chrf} ({res.bleu_signature}; {res.chrf_signature})"
-                      if res.bleu is not None else ""))
+        typer.echo(res.summary())
 
 
 @nmt_app.command("export")
@@ -431,8 +424,7 @@ def nmt_export(
     from lmboot.nmt.ct2 import export
 
     res = export(model, out, quantization=quantization, checkpoint=checkpoint)
-    typer.echo(f"{res.out_dir}: CTranslate2 {res.quantization} model from {res.checkpoint} "
-               f"({res.model_bytes / 1e6:.1f} MB, {res.seconds:.1f} s)")
+    typer.echo(res.summary())
 
 
 @nmt_app.command("self-train")
@@ -490,13 +482,8 @@ def nmt_self_train(
                      sample=sample, filters=filters, trust=trust, mix_ratio=mix_ratio, steps=steps, lr=lr, beam=beam,
                      dev_src=dev_src, dev_tgt=dev_tgt, max_time=max_time, judge=judge, seed=seed, device=device,
                      threads=threads, progress=_progress(progress))
-    for r in res.rounds:
-        typer.echo(f"round {r.round}: kept {r.kept} of {r.translated} translations + {r.original} original pairs, "
-                   f"{r.train.steps} steps -> {r.model_dir}")
-    if res.verdict is not None:
-        v = res.verdict
-        typer.echo(f"dev check: original {v.original:.2f}, fine-tuned {v.adapted:.2f} -> kept the "
-                   f"{'fine-tuned' if v.chosen == 'adapted' else 'original'} model: {res.model_dir}")
+    if res.summary():
+        typer.echo(res.summary())
 
 @app.command("rescore")
 def rescore_cmd(
@@ -636,8 +623,7 @@ def eval_synth(
 
     res = synth(text, out, voice=voice, speed=speed, limit=limit, normalizer=_normalizer(lowercase, digits),
                 progress=_progress(None))
-    typer.echo(f"{res.utterances} utterances ({res.spoken} spoken, {res.reused} reused) -> {res.manifest}"
-               + (f"; {res.with_digits} with digits" if res.with_digits else ""))
+    typer.echo(res.summary())
 
 
 @eval_app.command("simulate")
@@ -665,10 +651,7 @@ def eval_simulate(
     res = simulate(refs_path, out, vocab_from=vocab_from, target_wer=target_wer, nbest=nbest, seed=seed,
                    similarity=similarity, voice=voice, neighbours=neighbours, ref_prob=ref_prob,
                    normalizer=_normalizer(lowercase, digits))
-    typer.echo(f"{res.sentences} simulated lists -> {res.out}: first-pass WER {100 * res.first_pass_wer:.2f}% "
-               f"(target {100 * res.target_wer:.2f}%), oracle {100 * res.oracle_wer:.2f}%, reference in "
-               f"{100 * res.ref_in_list:.0f}% of lists, {res.mean_hyps:.1f} hyps/list ({res.similarity}, "
-               f"vocabulary {res.vocab_size})")
+    typer.echo(res.summary())
 
 @app.command("run")
 def run_cmd(

@@ -51,6 +51,7 @@ from pathlib import Path
 from typing import Any, Sequence
 
 from lmboot.errors import LmbootError
+from lmboot.results import Result
 from lmboot.io.corpus import sha256, write_json
 
 log = logging.getLogger("lmboot")
@@ -81,7 +82,7 @@ def lang_token(lang: str) -> str:
 # Export
 # --------------------------------------------------------------------------------------
 @dataclass
-class ExportResult:
+class ExportResult(Result):
     """What :func:`export` wrote."""
 
     out_dir: Path
@@ -90,6 +91,10 @@ class ExportResult:
     seconds: float
     model_bytes: int
     reused: bool = False
+
+    def summary(self) -> str:
+        return (f"{self.out_dir}: CTranslate2 {self.quantization} model from {self.checkpoint} "
+                f"({self.model_bytes / 1e6:.1f} MB, {self.seconds:.1f} s)")
 
 
 _NLLB_FIELDS = ("model_dim", "max_seq_len", "vocab_size", "pad_idx", "num_encoder_layers", "num_decoder_layers",

@@ -27,6 +27,7 @@ from typing import Callable, Sequence
 
 from lmboot.io.corpus import write_bitext, write_json
 from lmboot.errors import LmbootError
+from lmboot.results import Result
 from lmboot.nmt.quality import (DegenerateFilter, HypothesisFilter, LengthRatioFilter,  # noqa: F401 (re-export)
                                 MinScoreFilter, mean_logprob, most_confident)
 
@@ -45,11 +46,20 @@ class RoundResult:
 
 
 @dataclass
-class SelfTrainResult:
+class SelfTrainResult(Result):
     model_dir: Path  # the translator kept (the fine-tuned one, unless the dev check rejected it)
     rounds: list[RoundResult] = field(default_factory=list)
     verdict: object = None  # lmboot.nmt.adapt.Verdict, when a judge was given
     dev: dict = field(default_factory=dict)  # dev BLEU/chrF of the original and fine-tuned translators
+
+    def summary(self) -> str:
+        lines = [f"round {r.round}: kept {r.kept} of {r.translated} translations + {r.original} original pairs, "
+                 f"{r.train.steps} steps -> {r.model_dir}" for r in self.rounds]
+        if self.verdict is not None:
+            v = self.verdict
+            lines.append(f"dev check: original {v.original:.2f}, fine-tuned {v.adapted:.2f} -> kept the "
+                         f"{'fine-tuned' if v.chosen == 'adapted' else 'original'} model: {self.model_dir}")
+        return "\n".join(lines)
 
 
 def _subset(source: Path, out: Path, max_sentences: int | None, sample: bool, seed: int) -> Path:

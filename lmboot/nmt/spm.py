@@ -28,6 +28,7 @@ from typing import Iterable, Sequence
 
 from lmboot.io.corpus import atomic_path, read_lines
 from lmboot.errors import LmbootError
+from lmboot.results import Result
 
 log = logging.getLogger("lmboot")
 
@@ -37,7 +38,7 @@ _LARGE_ALPHABET = 4000
 
 
 @dataclass
-class SpmResult:
+class SpmResult(Result):
     """What :func:`train_spm` built."""
 
     model: Path
@@ -45,6 +46,10 @@ class SpmResult:
     character_coverage: float
     joint: bool
     sentences: int
+
+    def summary(self) -> str:
+        return (f"{self.model}: {self.vocab_size} pieces ({'joint' if self.joint else 'per side'}, "
+                f"character coverage {self.character_coverage}, {self.sentences} sentences)")
 
 
 def _sample(paths: Sequence[Path], max_sentences: int, seed: int) -> list[str]:

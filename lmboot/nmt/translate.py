@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Iterable, Iterator, Sequence
 
 from lmboot.errors import LmbootError
+from lmboot.results import Result
 from lmboot.io.corpus import atomic_write, count_lines, iter_raw_lines, read_lines
 from lmboot.io.nbest import format_entry, read_nbest
 from lmboot.metrics import mt_scores
@@ -33,7 +34,7 @@ log = logging.getLogger("lmboot")
 
 
 @dataclass
-class TranslateResult:
+class TranslateResult(Result):
     """What :func:`translate` wrote and measured."""
 
     out_jsonl: Path
@@ -45,6 +46,11 @@ class TranslateResult:
     chrf: float | None = None
     bleu_signature: str | None = None
     chrf_signature: str | None = None
+
+    def summary(self) -> str:
+        return (f"{self.out_jsonl}: {self.sentences} sentences, {self.sentences_per_s:.1f} sentences/s"
+                + (f"; BLEU {self.bleu} chrF {self.chrf} ({self.bleu_signature}; {self.chrf_signature})"
+                   if self.bleu is not None else ""))
 
 
 class Translator:
