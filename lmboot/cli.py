@@ -383,7 +383,6 @@ def nmt_translate(
     device: Optional[str] = typer.Option(None, "--device"),
     threads: Optional[int] = typer.Option(None, "--threads"),
     progress: Optional[bool] = typer.Option(None, "--progress/--no-progress"),
-    # >>> ct2 engine (lmboot/nmt/ct2.py)
     engine: str = typer.Option("fairseq2", "--engine",
                                help="fairseq2 | ct2 (CTranslate2: MODEL is an export, or exported once to MODEL/ct2-Q)."),
     quantization: str = typer.Option("int8", "--quantization",
@@ -392,7 +391,6 @@ def nmt_translate(
                                       help="ct2: sample --nbest hypotheses from the K most likely tokens (0: all; 1: beam search)."),
     sampling_temperature: float = typer.Option(1.0, "--sampling-temperature", help="ct2: sampling temperature."),
     seed: Optional[int] = typer.Option(None, "--seed", help="ct2: seed for reproducible sampling."),
-    # <<< ct2 engine
 ) -> None:
     """Beam-search translation to an n-best JSONL (docs/formats.md) and optional top-1 text."""
     _ranged(("--beam", beam, 1), ("--nbest", nbest, 1), ("--max-lines", max_lines, 1),
@@ -406,8 +404,8 @@ def nmt_translate(
     res = translate(model, text, out, txt, beam=beam, nbest=nbest, ref_path=ref, max_lines=max_lines,
                     checkpoint=checkpoint, batch_tokens=batch_tokens, max_sentences=max_sentences,
                     len_penalty=len_penalty, device=device, threads=threads, progress=_progress(progress),
-                    engine=engine, quantization=quantization, sampling_topk=sampling_topk,  # ct2 engine
-                    sampling_temperature=sampling_temperature, seed=seed)  # ct2 engine
+                    engine=engine, quantization=quantization, sampling_topk=sampling_topk,
+                    sampling_temperature=sampling_temperature, seed=seed)
     if int(__import__("os").environ.get("RANK", "0")) == 0:
         typer.echo(res.summary())
 

@@ -197,7 +197,6 @@ def translate(
     device: str | None = None,
     threads: int | None = None,
     progress: bool | None = None,
-    # >>> ct2 engine (lmboot/nmt/ct2.py)
     engine: str = "fairseq2",
     quantization: str = "int8",
     compute_type: str = "default",
@@ -206,7 +205,6 @@ def translate(
     num_samples: int | None = None,
     seed: int | None = None,
     length_limit: str = "sentence",
-    # <<< ct2 engine
 ) -> TranslateResult:
     """Translate ``input_path`` (one sentence per line) into an n-best JSONL (and top-1 text).
 
@@ -224,7 +222,7 @@ def translate(
     from lmboot.nmt.model import load_model, setup_device
 
     rank, world = _dist_info()
-    # >>> ct2 engine (lmboot/nmt/ct2.py): a Ct2Translator (Translator's interface); None for fairseq2
+    # ct2 engine (lmboot/nmt/ct2.py): a Ct2Translator (Translator's interface); None for fairseq2
     from lmboot.nmt.ct2 import engine_translator
 
     ct2 = engine_translator(engine, model_dir, checkpoint=checkpoint, quantization=quantization,
@@ -235,7 +233,6 @@ def translate(
                             max_sentences=max_sentences, length_limit=length_limit)
     if ct2 is not None:
         tr, dev = ct2
-    # <<< ct2 engine
     else:
         dev = setup_device(device, threads)
         model, tokenizer, info = load_model(model_dir, dev, checkpoint)
