@@ -178,18 +178,17 @@ def lm_build(
     _ranged(("--order", order, 1, 6), *(("--prune", x, 0) for x in prune or ()))
     if method not in ("linear", "loglinear"):
         raise LmbootError(f"--method must be linear or loglinear, not {method!r}")
-    sources = [t.split("=", 1)[1] if "=" in t else t for t in texts]
-    guard([dev, *sources], files={"--out": out, "--binary": binary, "--json": json_out},
-          dirs={"--work-dir": (work_dir if work_dir is not None else Path(str(out) + ".parts"), None)})
-    _distinct({"--out": out, "--binary": binary, "--json": json_out})
     from lmboot import lm
     from lmboot.io.corpus import write_json
-    from lmboot.safety import warn_dev_unknown
 
-    parts = work_dir if work_dir is not None else Path(str(out) + ".parts")
+    sources = [lm.parse_source(t) for t in texts]
+    parts = lm.work_dir_for(out, work_dir)
+    guard([dev, *(path for _, path in sources)], files={"--out": out, "--binary": binary, "--json": json_out},
+          dirs={"--work-dir": (parts, None)})
+    _distinct({"--out": out, "--binary": binary, "--json": json_out})
     fresh_parts = not parts.exists()
     try:
-        res = lm.build([lm.parse_source(t) for t in texts], dev, out, order=order, method=method,
+        res = lm.build(sources, dev, out, order=order, method=method,
                        binary=binary, work_dir=work_dir, prune=_prune(prune),
                        normalizer=_normalizer(lowercase, digits), memory=memory,
                        progress=_progress(progress))
@@ -199,7 +198,6 @@ def lm_build(
 
             shutil.rmtree(parts, ignore_errors=True)
         raise
-    warn_dev_unknown(res.mix_oov_rate, dev, "the interpolation weights")
     typer.echo(res.summary())
     if json_out:
         write_json(json_out, res.to_json())

@@ -46,18 +46,23 @@ def score(model, path: str | Path, normalizer: Normalizer | None = None) -> Iter
                 yield line, s, sentence_perplexity(model, s, n)
 
 
+def _dev_perplexities(model, dev: str | Path, normalizer: Normalizer | None) -> np.ndarray:
+    """The model's sentence perplexities on ``dev``, which thresholds are taken from (warns when
+    most dev words are unknown to the model: the threshold then says little)."""
+    from lmboot.safety import unknown_to_all, warn_dev_unknown
+
+    scored = list(score(model, dev, normalizer))
+    if not scored:
+        raise LmbootError("no sentence to set the threshold from", path=dev)
+    warn_dev_unknown(unknown_to_all([model], (s for _, s, _ in scored)), dev, "the winnowing threshold")
+    return np.asarray([p for _, _, p in scored])
+
+
 def dev_threshold(model, dev: str | Path, percentile: float, normalizer: Normalizer | None = None) -> float:
     """The ``percentile``-th percentile of the model's sentence perplexities on ``dev``."""
     if not 0 < percentile <= 100:
         raise LmbootError(f"percentile must be in (0, 100], not {percentile}")
-    scored = list(score(model, dev, normalizer))
-    ppls = [p for _, _, p in scored]
-    if not ppls:
-        raise LmbootError("no sentence to set the threshold from", path=dev)
-    from lmboot.safety import unknown_to_all, warn_dev_unknown
-
-    warn_dev_unknown(unknown_to_all([model], (s for _, s, _ in scored)), dev, "the winnowing threshold")
-    return float(np.percentile(np.asarray(ppls), percentile))
+    return float(np.percentile(_dev_perplexities(model, dev, normalizer), percentile))
 
 
 @dataclass
@@ -176,13 +181,7 @@ def tune(text: str | Path, model_path: str | Path, dev: str | Path, objective,
     from lmboot.lm.objective import choose
 
     model = load(model_path)
-    dev_scored = list(score(model, dev, normalizer))
-    dev_ppls = np.asarray([p for _, _, p in dev_scored])
-    if not len(dev_ppls):
-        raise LmbootError("no sentence to set the threshold from", path=dev)
-    from lmboot.safety import unknown_to_all, warn_dev_unknown
-
-    warn_dev_unknown(unknown_to_all([model], (s for _, s, _ in dev_scored)), dev, "the winnowing threshold")
+    dev_ppls = _dev_perplexities(model, dev, normalizer)
     lines, ppls = [], []
     for line, _s, p in score(model, text, normalizer):
         lines.append(line)

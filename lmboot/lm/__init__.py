@@ -14,11 +14,12 @@ One module per job, in the order a model lives:
 
 This package exports the functions most callers need (``lm.train``, ``lm.evaluate``, ...).
 """
-from lmboot.lm.build import BuildResult, LinearInterpolator, LogLinearInterpolator, build, parse_source
+from lmboot.lm.build import (BuildResult, LinearInterpolator, LogLinearInterpolator, build, parse_source,
+                             work_dir_for)
 from lmboot.lm.perplexity import PerplexityResult, evaluate
 from lmboot.lm.score import DEFAULT_OOV_PENALTY, LMScorer, load, log10_to_ln, sentence_perplexity
 from lmboot.lm.train import LMTrainResult, build_binary, train
 
 __all__ = ["train", "LMTrainResult", "build_binary", "load", "LMScorer", "sentence_perplexity", "log10_to_ln",
-           "DEFAULT_OOV_PENALTY", "evaluate", "PerplexityResult", "build", "BuildResult", "parse_source",
+           "DEFAULT_OOV_PENALTY", "evaluate", "PerplexityResult", "build", "BuildResult", "parse_source", "work_dir_for",
            "LinearInterpolator", "LogLinearInterpolator"]

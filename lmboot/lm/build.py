@@ -221,6 +221,12 @@ class BuildResult(Result):
                 + (f"; binary {self.binary}" if self.binary else "") + f"; components in {self.work_dir}")
 
 
+def work_dir_for(out_arpa: str | Path, work_dir: str | Path | None = None) -> Path:
+    """Where :func:`build` keeps the component LMs: ``work_dir``, else ``<out_arpa>.parts/``."""
+    out_arpa = Path(out_arpa)
+    return Path(work_dir) if work_dir else out_arpa.with_name(out_arpa.name + ".parts")
+
+
 def parse_source(spec: str) -> tuple[str, str]:
     """``"name=path"`` -> (name, path); a bare path is named after its file stem.
 
@@ -305,7 +311,7 @@ def build(sources, dev: str | Path, out_arpa: str | Path, order: int = 3,
     if not 1 <= order <= 6:
         raise LmbootError(f"order must be between 1 and 6 (KenLM's build), not {order}")
     out_arpa = Path(out_arpa)
-    work = Path(work_dir) if work_dir else out_arpa.with_name(out_arpa.name + ".parts")
+    work = work_dir_for(out_arpa, work_dir)
     # The dev text, normalised as the training text is; an empty result is an error up front.
     dev_lines = [s for s in (norm(line) for line in read_lines(dev, "dev text")) if s]
     if not dev_lines:
@@ -336,6 +342,9 @@ def build(sources, dev: str | Path, out_arpa: str | Path, order: int = 3,
                                 dev_ppl=e.ppl, dev_oov_rate=e.oov_rate, reused=c.reused)
                 for c, w, e in zip(comps, combined.weights, ev.models)]
     mix_eval = ev.models[-1]
+    from lmboot.safety import warn_dev_unknown
+
+    warn_dev_unknown(mix_eval.oov_rate, dev, "the interpolation weights")
     return BuildResult(method=interp.name, order=order, arpa=out_arpa, binary=bin_path, work_dir=work,
                        dev=dev, weights={c.name: w for c, w in zip(comps, combined.weights)},
                        components=comp_res, mix_ppl_common=mix_eval.ppl_common, mix_ppl=mix_eval.ppl,
