@@ -13,6 +13,7 @@ lmboot.errors.LmbootError: --dropout must be a finite number in [0, 1), not 1.5
 from __future__ import annotations
 
 import errno
+import glob
 import logging
 import math
 import os
@@ -253,7 +254,7 @@ def clean_stale_temps_of(path: PathLike) -> list[Path]:
     if not p.parent.is_dir():
         return []
     removed = []
-    for q in p.parent.glob(f".{glob_escape(p.name)}.*"):
+    for q in p.parent.glob(f".{glob.escape(p.name)}.*"):
         if q.name.endswith((".tmp", ".part")):
             try:
                 shutil.rmtree(q) if q.is_dir() and not q.is_symlink() else q.unlink()
@@ -263,12 +264,6 @@ def clean_stale_temps_of(path: PathLike) -> list[Path]:
     if removed:
         log.info("removed %d stale temporary file(s) of an interrupted write of %s", len(removed), p)
     return removed
-
-
-def glob_escape(name: str) -> str:
-    import glob
-
-    return glob.escape(name)
 
 
 __all__ = ["check_range", "check_output_file", "check_output_dir", "refuse_overwrite", "guard",
