@@ -64,8 +64,8 @@ def _prune(values: Optional[List[int]]) -> Optional[List[int]]:
 
 
 WINNOW_OUTPUTS = ("kept.txt", "dropped.tsv", "summary.json", "scores.f32", "histogram.png")
-SELECT_OUTPUTS = ("selected.src", "selected.tgt", "selected.tsv", "scores.tsv", "summary.json", "histogram.png",
-                  "embedder", "lm")
+SELECT_OUTPUTS = ("selected.src", "selected.tgt", "selected.tsv", "oversampled.src", "oversampled.tgt",
+                  "oversampled.tsv", "scores.tsv", "summary.json", "histogram.png", "embedder", "lm", "source")
 MODEL_OUTPUTS = ("config.json", "spm.model", "checkpoints", "log.jsonl", "train_log.jsonl", "ct2-int8")
 
 
@@ -257,6 +257,11 @@ def select_cmd(
     fit_sample: int = typer.Option(50000, "--fit-sample",
                                    help="General target sentences sampled to fit the embedder / general LM."),
     order: int = typer.Option(3, "--order", help="moore-lewis: n-gram order of both LMs."),
+    source_domain: Optional[Path] = typer.Option(
+        None, "--source-domain", help="moore-lewis: in-domain source-language text (e.g. the text to translate); "
+        "the source side is scored against it too (bilingual Moore-Lewis)."),
+    repeat: int = typer.Option(1, "--repeat", help="N > 1: write every pair, the kept ones N times "
+                               "(oversampled.*: training data weighted toward the domain)."),
     batch_size: int = typer.Option(2048, "--batch-size", help="Sentences embedded/scored per batch."),
     random_seed: int = typer.Option(1, "--random-seed", help="Seed of every random choice."),
     progress: Optional[bool] = typer.Option(None, "--progress/--no-progress",
@@ -265,19 +270,21 @@ def select_cmd(
     lowercase: bool = LOWER,
     digits: str = DIGITS,
 ) -> None:
-    """Keep the general-domain pairs whose target side is nearest the in-domain seed set."""
+    """Keep the general-domain pairs whose target side is nearest the in-domain seed set (with
+    --source-domain: and whose source side is nearest in-domain source text)."""
     _ranged(("--keep-fraction", keep_fraction, 0, 1, True), ("--max-distance", max_distance),
             ("--top-k", top_k, 1), ("--k", k, 1), ("--dim", dim, 2), ("--fit-sample", fit_sample, 1),
-            ("--order", order, 1, 6), ("--batch-size", batch_size, 1), ("--random-seed", random_seed, 0))
-    guard([general_src, general_tgt, seed], dirs={"--out": (out_dir, SELECT_OUTPUTS + (
-        f"selected{general_src.suffix}", f"selected{general_tgt.suffix if general_tgt else ''}"))})
+            ("--order", order, 1, 6), ("--batch-size", batch_size, 1), ("--random-seed", random_seed, 0),
+            ("--repeat", repeat, 1))
+    guard([general_src, general_tgt, seed, source_domain], dirs={"--out": (out_dir, SELECT_OUTPUTS + tuple(
+        f"{stem}{p.suffix}" for stem in ("selected", "oversampled") for p in (general_src, general_tgt) if p))})
     from lmboot import select as select_mod
 
     res = select_mod.select(
         general_src, general_tgt, seed, out_dir, method=method, keep_fraction=keep_fraction,
         max_distance=max_distance, top_k=top_k, k=k, embedder=embedder, random_seed=random_seed, dim=dim,
         fit_sample=fit_sample, batch_size=batch_size, order=order, normalizer=_normalizer(lowercase, digits),
-        progress=_progress(progress), plot=plot)
+        progress=_progress(progress), plot=plot, source_domain=source_domain, repeat=repeat)
     typer.echo(res.summary())
 
 # --------------------------------------------------------------------------------------

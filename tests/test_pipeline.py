@@ -120,6 +120,14 @@ def test_smoke_every_stage_output_and_manifest(reference):
     best = steps["baseline"]["metrics"]["best"]
     assert best in ("general", "moore-lewis") and steps["baseline"]["outputs"]["text"]["sha256"] == \
         steps[f"lm.{best}"]["inputs"][f"text:{best}"]["sha256"]
+    # The translator's training data is weighted toward the domain: every training pair, and
+    # the nearest fifth (bilingual Moore-Lewis) three times.
+    ov = steps["oversample"]
+    split = steps["split"]["metrics"]["train"]
+    assert ov["metrics"]["total"] == split and ov["metrics"]["written"] == split + 2 * ov["metrics"]["kept"]
+    assert ov["metrics"]["kept"] == round(0.2 * split)
+    assert steps["nmt"]["inputs"]["src"]["sha256"] == ov["outputs"]["src"]["sha256"]
+    assert steps["spm"]["inputs"]["tgt"]["sha256"] == ov["outputs"]["tgt"]["sha256"]
     # Every technique's dev check is on record.
     assert steps["nmt.sel"]["metrics"]["kept"] in ("adapted", "original")
     assert steps["self-train.sel"]["metrics"]["kept"] in ("adapted", "original")

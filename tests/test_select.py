@@ -278,3 +278,89 @@ def test_cli_select_and_errors(corpus, tmp_path, capsys):
     err = capsys.readouterr().err.strip()
     assert err.startswith("lmboot: error:") and "keeps nothing" in err and len(err.splitlines()) == 1
     assert not (tmp_path / "cli2").exists()
+
+
+@pytest.fixture(scope="module")
+def source_corpus(tmp_path_factory) -> dict:
+    """A bitext whose target sides all look alike (same vocabulary, no domain signal) while the
+    source side of IN_DOMAIN pairs uses the vocabulary of an in-domain source text."""
+    d = tmp_path_factory.mktemp("source side corpus")
+    rng = random.Random(11)
+    en_health = ["fever", "cough", "vaccine", "mask", "doctor", "hospital", "virus", "symptom", "medicine"]
+    en_other = ["file", "window", "menu", "button", "printer", "folder", "desktop", "password", "song"]
+    en_function = ["the", "a", "of", "with", "and", "is", "my", "for"]
+
+    def en(topic):
+        words = [rng.choice(topic) for _ in range(3)] + [rng.choice(en_function) for _ in range(3)]
+        rng.shuffle(words)
+        return " ".join(words)
+
+    labels = [True] * IN_DOMAIN + [False] * (N_GENERAL - IN_DOMAIN)
+    rng.shuffle(labels)
+    everything = HEALTH + OTHER["ui"]
+    src = [en(en_health if lab else en_other) for lab in labels]
+    tgt = [sentence(rng, everything) for _ in labels]
+    (d / "general.en").write_text("".join(s + "\n" for s in src), encoding="utf-8")
+    (d / "general.hi").write_text("".join(t + "\n" for t in tgt), encoding="utf-8")
+    (d / "seed.hi").write_text("".join(sentence(rng, everything) + "\n" for _ in range(60)), encoding="utf-8")
+    (d / "domain.en").write_text("".join(en(en_health) + "\n" for _ in range(300)), encoding="utf-8")
+    return {"dir": d, "src": src, "tgt": tgt, "labels": labels}
+
+
+def test_source_side_scoring_finds_pairs_the_target_side_cannot(source_corpus, tmp_path, kenlm_ready):
+    """Bilingual Moore-Lewis: with in-domain source text, pairs are ranked by their source side too."""
+    d, labels = source_corpus["dir"], source_corpus["labels"]
+
+    def precision(res):
+        idx = {s: i for i, s in enumerate(source_corpus["src"])}
+        kept = read(res.selected_src)
+        return sum(labels[idx[s]] for s in kept) / len(kept)
+
+    target_only = select(d / "general.en", d / "general.hi", d / "seed.hi", tmp_path / "t", method="moore-lewis",
+                         top_k=IN_DOMAIN, plot=False)
+    both = select(d / "general.en", d / "general.hi", d / "seed.hi", tmp_path / "b", method="moore-lewis",
+                  top_k=IN_DOMAIN, source_domain=d / "domain.en", plot=False)
+    assert precision(target_only) < 0.5  # the target side says nothing about the domain
+    assert precision(both) >= 0.9
+    assert "source side" in both.score_label and (tmp_path / "b" / "source" / "lm" / "in_domain.arpa").is_file()
+    summary = json.loads((tmp_path / "b" / "summary.json").read_text())
+    assert summary["scorer"]["inputs"]["source_domain"].endswith("domain.en")
+
+    with pytest.raises(LmbootError, match="moore-lewis"):
+        select(d / "general.en", d / "general.hi", d / "seed.hi", tmp_path / "c", method="centroid",
+               source_domain=d / "domain.en")
+
+
+def test_repeat_writes_every_pair_and_the_kept_ones_again(source_corpus, tmp_path, kenlm_ready):
+    d = source_corpus["dir"]
+    res = select(d / "general.en", d / "general.hi", d / "seed.hi", tmp_path / "o", method="moore-lewis",
+                 keep_fraction=0.2, source_domain=d / "domain.en", repeat=3, plot=False)
+    assert Path(res.selected_src).name == "oversampled.en" and Path(res.selected_tgt).name == "oversampled.hi"
+    src, tgt = read(res.selected_src), read(res.selected_tgt)
+    kept = [source_corpus["src"][int(line) - 1] for line, _, dec in scores_of(res) if dec == "keep"]
+    assert res.kept == len(kept) == 120 and res.written == len(src) == len(tgt) == 600 + 2 * 120
+    assert src[:600] == source_corpus["src"] and tgt[:600] == source_corpus["tgt"]  # the whole bitext first
+    assert src[600:] == kept + kept  # then the kept pairs twice more, in corpus order
+    pair = dict(zip(source_corpus["src"], source_corpus["tgt"]))
+    assert all(pair[s] == t for s, t in zip(src, tgt))
+    assert "kept ones 3 times (840 pairs)" in res.summary()
+    with pytest.raises(LmbootError, match="repeat"):
+        select(d / "general.en", d / "general.hi", d / "seed.hi", tmp_path / "z", method="moore-lewis", repeat=0)
+
+
+def test_cli_select_source_domain_and_repeat(source_corpus, tmp_path, capsys, kenlm_ready):
+    from lmboot.cli import main
+
+    d = source_corpus["dir"]
+    args = ["select", str(d / "general.en"), str(d / "general.hi"), "--seed", str(d / "seed.hi"), "--method",
+            "moore-lewis", "--source-domain", str(d / "domain.en"), "--no-plot"]
+    with pytest.raises(SystemExit) as e:
+        main(args + ["--out", str(tmp_path / "cli"), "--repeat", "2", "--keep-fraction", "0.2"])
+    assert e.value.code == 0
+    assert "kept ones 2 times" in capsys.readouterr().out
+    assert len(read(tmp_path / "cli" / "oversampled.hi")) == 600 + 120
+    with pytest.raises(SystemExit) as e:
+        main(args + ["--out", str(tmp_path / "cli2"), "--repeat", "0"])
+    assert e.value.code == 2
+    err = capsys.readouterr().err.strip()
+    assert "--repeat" in err and len(err.splitlines()) == 1 and not (tmp_path / "cli2").exists()

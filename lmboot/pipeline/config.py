@@ -31,6 +31,10 @@ DEFAULTS: dict[str, Any] = {
     "moore_lewis": {"keep_fraction": DEFAULT_KEEP_FRACTION},
     # Embedding selection adapts the translator: it is fine-tuned on the selected pairs.
     "select": {"method": "centroid", "keep_fraction": DEFAULT_KEEP_FRACTION, "k": 5, "dim": 128, "steps": 300, "max_time": None},
+    # The translator's training data weighted toward the domain: the keep_fraction of general
+    # pairs nearest it (bilingual Moore-Lewis against the seed and the in-domain source text)
+    # are repeated `repeat` times (1: off).
+    "oversample": {"keep_fraction": 0.2, "repeat": 3},
     "nmt": {"preset": "tiny", "vocab_size": 1000, "max_steps": 400, "max_time": None, "valid_every": 200,
             "dev_pairs": 100, "patience": None, "normalize": True, "lr": None, "batch_tokens": None},
     "self_train": {"rounds": 1, "max_sentences": 500, "steps": 150, "mix_ratio": 1.0, "trust": 0.5,
@@ -135,6 +139,7 @@ RULES: dict[str, dict[str, Callable[[Any], str | None]]] = {
     "moore_lewis": {"keep_fraction": _num(0, 1, lo_open=True)},
     "select": {"method": _choice("centroid", "knn", "moore-lewis"), "keep_fraction": _num(0, 1, lo_open=True),
                "k": _int(1), "dim": _int(2), "steps": _int(1), "max_time": _duration},
+    "oversample": {"keep_fraction": _num(0, 1, lo_open=True), "repeat": _int(1, 100)},
     "nmt": {"preset": None, "vocab_size": _int(16), "max_steps": _int(1), "max_time": _duration,
             "valid_every": _int(1), "dev_pairs": _int(1), "patience": _int(1, none=True), "normalize": _bool,
             "lr": _num(0, 1, lo_open=True, none=True), "batch_tokens": _int(16, none=True)},

@@ -4,7 +4,8 @@
 seed            seed LM only
 general         seed + all general target text, interpolated
 moore-lewis     seed + Moore-Lewis-selected general target text
-mt              seed + best baseline's general text + translations (NMT on all general bitext)
+mt              seed + best baseline's general text + translations (NMT on all general bitext,
+                the pairs nearest the domain repeated: ``[oversample]``)
 mt+select       ... the translator fine-tuned on the embedding-selected bitext
 mt+selftrain    ... the translator fine-tuned on its own in-domain translations
 mt+rescore      ... n-best translations rescored with the seed LM
@@ -95,10 +96,16 @@ def _plan_mt(cfg: dict, systems: list[str], add, lm_step, lm_of: dict) -> None:
              {"dev_pairs": cfg["nmt"]["dev_pairs"], "normalize": normalize}))
     bitext = {"src": "@split:train_src", "tgt": "@split:train_tgt", "dev_src": "@split:dev_src",
               "dev_tgt": "@split:dev_tgt"}
-    add(Step("spm", "spm", S.spm, {"src": bitext["src"], "tgt": bitext["tgt"]},
+    weighted = dict(bitext)
+    if cfg["oversample"]["repeat"] > 1:
+        add(Step("oversample", "spm", S.oversample,
+                 {"src": bitext["src"], "tgt": bitext["tgt"], "seed": d["seed"], "source": "@source:rest"},
+                 {**cfg["oversample"], **common}))
+        weighted.update(src="@oversample:src", tgt="@oversample:tgt")
+    add(Step("spm", "spm", S.spm, {"src": weighted["src"], "tgt": weighted["tgt"]},
              {"vocab_size": cfg["nmt"]["vocab_size"], **common}))
     nmt_params = {k: v for k, v in cfg["nmt"].items() if k not in ("vocab_size", "dev_pairs", "normalize")}
-    add(Step("nmt", "nmt", S.nmt_train, {**bitext, "spm": "@spm:model"},
+    add(Step("nmt", "nmt", S.nmt_train, {**weighted, "spm": "@spm:model"},
              {**nmt_params, **common, **threads, "src_lang": run["src_lang"], "tgt_lang": run["tgt_lang"]}))
     base_text = "@baseline:text"
 

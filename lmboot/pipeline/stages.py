@@ -181,6 +181,18 @@ def split_dev(out: Path, i: dict, p: dict):
              "dev_tgt": out / "dev.tgt"}, {"train": len(train), "dev": len(dev)})
 
 
+def oversample(out: Path, i: dict, p: dict):
+    """The translator's training bitext weighted toward the domain: every pair, and the
+    ``keep_fraction`` nearest the domain ``repeat`` times (bilingual Moore-Lewis: target side
+    against the seed, source side against the in-domain source text)."""
+    from lmboot import select as sel
+
+    r = sel.select(i["src"], i["tgt"], i["seed"], out, method="moore-lewis", keep_fraction=p["keep_fraction"],
+                   source_domain=i["source"], repeat=p["repeat"], random_seed=p["seed"])
+    return ({"src": r.selected_src, "tgt": r.selected_tgt, "scores": r.scores_path, "summary": r.summary_path},
+            {"total": r.total, "kept": r.kept, "repeat": r.repeat, "written": r.written, "threshold": r.threshold})
+
+
 def spm(out: Path, i: dict, p: dict):
     from lmboot import nmt
 

@@ -49,6 +49,8 @@ class SelectResult(Filtered):
     quantiles: dict = field(default_factory=dict)
     selected_src: Path | None = None
     selected_tgt: Path | None = None  # None for TSV input/output
+    repeat: int = 1  # > 1: the outputs hold every pair, the kept ones this many times
+    written: int = 0  # pairs written to the outputs
     scores_path: Path | None = None
     summary_path: Path | None = None
     histogram_path: Path | None = None
@@ -60,7 +62,9 @@ class SelectResult(Filtered):
 
     def summary(self) -> str:
         outs = str(self.selected_src) + (f" + {self.selected_tgt}" if self.selected_tgt else "")
-        return (f"{self.kept_line()}, {self.rule}, threshold {self.threshold:.4f} ({self.method}); "
+        how = (f"; all pairs written, the kept ones {self.repeat} times ({self.written} pairs)"
+               if self.repeat > 1 else "")
+        return (f"{self.kept_line()}, {self.rule}, threshold {self.threshold:.4f} ({self.method}){how}; "
                 f"{self.sentences_per_s:,.0f} sentences/s -> {outs}")
 
     def summary_json(self) -> dict:
@@ -80,37 +84,38 @@ class SelectResult(Filtered):
         return d
 
 
-def _reservoir(src, tgt, size: int, rng: random.Random) -> tuple[list[tuple[int, str]], int]:
-    """Pass 0: a uniform random sample (Algorithm R) of ``(pair index, target side)``, in
+def _reservoir(src, tgt, size: int, rng: random.Random) -> tuple[list[tuple[int, str, str]], int]:
+    """Pass 0: a uniform random sample (Algorithm R) of ``(pair index, source, target)``, in
     random order, and the number of pairs; validates the whole bitext on the way."""
-    sample: list[tuple[int, str]] = []
+    sample: list[tuple[int, str, str]] = []
     n = 0
-    for _, _, t in read_bitext(src, tgt, with_lineno=True):
+    for _, s, t in read_bitext(src, tgt, with_lineno=True):
         if n < size:
-            sample.append((n, t))
+            sample.append((n, s, t))
         else:
             j = rng.randrange(n + 1)
             if j < size:
-                sample[j] = (n, t)
+                sample[j] = (n, s, t)
         n += 1
     rng.shuffle(sample)
     return sample, n
 
 
-def _output_names(src: Path, tgt: Path | None) -> tuple[str, str | None]:
+def _output_names(src: Path, tgt: Path | None, stem: str = "selected") -> tuple[str, str | None]:
     if tgt is None:
-        return "selected.tsv", None
+        return f"{stem}.tsv", None
     a, b = src.suffix, tgt.suffix
     if a and b and a != b:
-        return f"selected{a}", f"selected{b}"
-    return "selected.src", "selected.tgt"
+        return f"{stem}{a}", f"{stem}{b}"
+    return f"{stem}.src", f"{stem}.tgt"
 
 
 def select(general_src: str | Path, general_tgt: str | Path | None, seed: str | Path, out_dir: str | Path,
            method: str = "centroid", keep_fraction: float | None = None, max_distance: float | None = None,
            top_k: int | None = None, k: int = 5, embedder: str | Embedder = "tfidf", random_seed: int = 1,
            dim: int = 128, fit_sample: int = 50000, batch_size: int = 2048, order: int = 3,
-           normalizer: Normalizer | None = None, progress: bool = False, plot: bool = True) -> SelectResult:
+           normalizer: Normalizer | None = None, progress: bool = False, plot: bool = True,
+           source_domain: str | Path | None = None, repeat: int = 1) -> SelectResult:
     """Keep the pairs of a general bitext whose target side is nearest the in-domain ``seed``.
 
     ``general_src``/``general_tgt``: two line-aligned files, or one TSV (``general_tgt=None``).
@@ -121,6 +126,15 @@ def select(general_src: str | Path, general_tgt: str | Path | None, seed: str | 
     reservoir) to fit the embedder / draw the general LM's text from. Text is normalised with
     ``normalizer`` (default :class:`~lmboot.text.normalize.Normalizer`) before scoring; outputs carry
     the input lines unchanged.
+
+    ``source_domain`` (``moore-lewis`` only): in-domain text in the *source* language, such as
+    the text the translator will translate. Each pair then scores the sum of two
+    cross-entropy differences, target side against the seed and source side against this text
+    (bilingual Moore-Lewis, Axelrod et al. 2011): a source language's in-domain text is
+    usually far larger than the target seed, and it is the source side the translator must
+    learn to read. ``repeat`` > 1 writes ``oversampled.*`` instead of ``selected.*``: every
+    pair, the kept ones ``repeat`` times (the copies after the whole bitext), a translator's
+    training data weighted toward the domain rather than cut down to it.
 
     Writes in ``out_dir``: the selected bitext (``selected.<src-ext>`` + ``selected.<tgt-ext>``,
     or ``selected.tsv``), ``scores.tsv`` (``line, score, decision`` for every pair), ``summary.json``,
@@ -148,6 +162,11 @@ def select(general_src: str | Path, general_tgt: str | Path | None, seed: str | 
         raise LmbootError(f"unknown method {method!r}: use one of {', '.join(METHODS)}")
     if fit_sample < 1 or batch_size < 1:
         raise LmbootError("fit_sample and batch_size must be at least 1")
+    if isinstance(repeat, bool) or not isinstance(repeat, int) or repeat < 1:
+        raise LmbootError(f"--repeat must be an integer >= 1, not {repeat!r}")
+    if source_domain is not None and method != "moore-lewis":
+        raise LmbootError(f"an in-domain source text scores the source side with Moore-Lewis: use "
+                          f"--method moore-lewis, not {method}")
     norm = normalizer or Normalizer()
     src = check_file(general_src, "general bitext" if general_tgt is None else "general source side")
     tgt = None if general_tgt is None else check_file(general_tgt, "general target side")
@@ -163,6 +182,12 @@ def select(general_src: str | Path, general_tgt: str | Path | None, seed: str | 
         raise LmbootError(f"seed set has {len(seed_texts)} sentence(s), fewer than k={k} "
                           "(knn averages the k nearest seed sentences; lower --k)", path=seed)
     scorer = make_scorer(method, embedder, k=k, order=order, dim=dim, random_seed=random_seed)
+    src_scorer = None
+    if source_domain is not None:
+        domain_src = [s for s in (norm(x) for x in read_lines(source_domain, "in-domain source text")) if s]
+        if not domain_src:
+            raise LmbootError("in-domain source text has no sentence left after normalisation", path=source_domain)
+        src_scorer = make_scorer(method, order=order)
 
     created = not out_dir.exists()
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -173,32 +198,43 @@ def select(general_src: str | Path, general_tgt: str | Path | None, seed: str | 
         sample: list[tuple[int, str]] = []
         if scorer.needs_sample:
             raw, total = _reservoir(src, tgt, fit_sample, random.Random(random_seed))
-            sample = [(i, s) for i, s in ((i, norm(t)) for i, t in raw) if s]
+            sample = [(i, s) for i, s in ((i, norm(t)) for i, _, t in raw) if s]
             if total == 0:
                 raise LmbootError("general bitext has no pair with both sides non-empty", path=src)
         scorer.prepare(seed_texts, sample, work)
         del sample
+        if src_scorer is not None:
+            (work / "source").mkdir()
+            src_scorer.prepare(domain_src, [(i, s) for i, s in ((i, norm(x)) for i, x, _ in raw) if s],
+                               work / "source")
+            del raw, domain_src
 
         # Pass 1: score in batches; keep one float32 per pair.
         scores = Scores()
         t_score = time.perf_counter()
         batch: list[str] = []
+        batch_src: list[str] = []
         slots: list[int] = []
 
         def flush() -> None:
             if batch:
                 vals = scorer.score(batch, slots)
+                if src_scorer is not None:
+                    vals = vals + src_scorer.score(batch_src, slots)
                 for j, v in zip(slots, vals.tolist()):
                     scores[j] = v
                 batch.clear()
+                batch_src.clear()
                 slots.clear()
 
         with progress_bar(progress, total, f"select {method}") as bar:
-            for _, _, t in read_bitext(src, tgt, with_lineno=True):
+            for _, x, t in read_bitext(src, tgt, with_lineno=True):
                 s = norm(t)
                 scores.append(math.inf)
                 if s:
                     batch.append(s)
+                    if src_scorer is not None:
+                        batch_src.append(norm(x))
                     slots.append(len(scores) - 1)
                     if len(batch) >= batch_size:
                         flush()
@@ -232,10 +268,21 @@ def select(general_src: str | Path, general_tgt: str | Path | None, seed: str | 
                               path=tgt or src)
 
         # Pass 2: write the outputs (each atomically).
-        name_src, name_tgt = _output_names(src, tgt)
+        label = scorer.score_label + (", target + source side" if src_scorer is not None else "")
+        name_src, name_tgt = _output_names(src, tgt, "oversampled" if repeat > 1 else "selected")
         sel_src, sel_tgt = out_dir / name_src, (out_dir / name_tgt if name_tgt else None)
         scores_p = out_dir / "scores.tsv"
         artifacts = scorer.save(out_dir)
+        if src_scorer is not None:
+            artifacts.update({f"source_{k}": v for k, v in src_scorer.save(out_dir / "source").items()})
+
+        def write_pair(s: str, t: str) -> None:
+            if ft is None:
+                fs.write(f"{s}\t{t}\n")
+            else:
+                fs.write(s + "\n")
+                ft.write(t + "\n")
+
         with contextlib.ExitStack() as stack:
             fs = stack.enter_context(atomic_write(sel_src))
             ft = stack.enter_context(atomic_write(sel_tgt)) if sel_tgt else None
@@ -246,32 +293,39 @@ def select(general_src: str | Path, general_tgt: str | Path | None, seed: str | 
                 if i >= n:
                     break
                 v = arr[i]
+                if repeat > 1:
+                    write_pair(s, t)
                 if keep[i]:
                     decision = "keep"
-                    if ft is None:
-                        fs.write(f"{s}\t{t}\n")
-                    else:
-                        fs.write(s + "\n")
-                        ft.write(t + "\n")
+                    if repeat == 1:
+                        write_pair(s, t)
                 else:
                     decision = "drop" if math.isfinite(v) else "empty"
                 fsc.write(f"{lineno}\t{v:.6f}\t{decision}\n" if math.isfinite(v) else f"{lineno}\tinf\t{decision}\n")
             if i + 1 != n:
                 raise LmbootError(f"general bitext changed while selecting ({n} pairs scored, {i + 1} on re-reading)",
                                   path=src)
+            for _ in range(repeat - 1):  # the copies: the kept pairs again, in corpus order
+                for i, (_, s, t) in enumerate(read_bitext(src, tgt, with_lineno=True)):
+                    if i < n and keep[i]:
+                        write_pair(s, t)
         seconds = time.perf_counter() - t_start
         res = SelectResult(
             method=method, total=n, kept=kept, dropped=n - kept, unscorable=unscorable, rule=rule,
-            threshold=round(threshold, 6), score_label=scorer.score_label,
+            threshold=round(threshold, 6), score_label=label,
             quantiles=quantiles(finite.astype(np.float64), QUANTILES, digits=6),
-            selected_src=sel_src, selected_tgt=sel_tgt, scores_path=scores_p, artifacts=artifacts,
+            selected_src=sel_src, selected_tgt=sel_tgt, repeat=repeat,
+            written=n + (repeat - 1) * kept if repeat > 1 else kept,
+            scores_path=scores_p, artifacts=artifacts,
             scorer={**scorer.describe(), "normalizer": asdict(norm), "random_seed": random_seed,
                     "fit_sample": fit_sample, "seed_sentences": len(seed_texts),
-                    "inputs": {"general_src": str(src), "general_tgt": str(tgt) if tgt else None, "seed": str(seed)}},
+                    "inputs": {"general_src": str(src), "general_tgt": str(tgt) if tgt else None, "seed": str(seed),
+                               "source_domain": str(source_domain) if source_domain is not None else None},
+                    **({"source_side": src_scorer.describe()} if src_scorer is not None else {})},
             seconds=round(seconds, 3), score_seconds=round(score_seconds, 3),
             sentences_per_s=round(n / score_seconds, 1) if score_seconds > 0 else 0.0)
         finish(res, out_dir, (lambda png: plots.histogram(
-            arr, threshold, png, xlabel=scorer.score_label + " (lower = more in-domain)", ylabel="pairs",
+            arr, threshold, png, xlabel=label + " (lower = more in-domain)", ylabel="pairs",
             cut_label=f"cut {threshold:.4f}", title=f"{method}: kept {kept} of {n} ({rule})")) if plot else None)
     except BaseException:
         shutil.rmtree(work, ignore_errors=True)
