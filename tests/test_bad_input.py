@@ -125,6 +125,8 @@ OVERWRITE = [
     ("select-selected", ["select", "selected.en", "selected.hi", "--seed", "seed.hi", "--out", "."], "selected.en"),
     ("select-seed-scores", ["select", "in.en", "in.hi", "--seed", "scores.tsv", "--out", "."], "scores.tsv"),
     ("select-out-is-input", ["select", "in.en", "in.hi", "--seed", "seed.hi", "--out", "in.hi"], "in.hi"),
+    ("select-source-domain-is-output", ["select", "in.en", "in.hi", "--seed", "seed.hi", "--method", "moore-lewis",
+                                       "--source-domain", "selected.en", "--out", "."], "selected.en"),
     ("spm-out-tgt", ["nmt", "spm", "--src", "in.en", "--tgt", "in.hi", "--out", "in.hi"], "in.hi"),
     ("train-spm-in-model", ["nmt", "train", "in.en", "in.hi", "--model", "model", "--src-lang", "a",
                             "--tgt-lang", "b", "--spm", "model/config.json"], "config.json"),
@@ -221,6 +223,7 @@ RANGES = [
     ("select-batch-size", [*SEL, "--batch-size", "0"], "--batch-size"),
     ("select-k", [*SEL, "--method", "knn", "--k", "0"], "--k"),
     ("select-max-distance-inf", [*SEL, "--max-distance", "inf"], "--max-distance"),
+    ("select-repeat-0", [*SEL, "--repeat", "0"], "--repeat"),
     ("spm-coverage", [*SPM, "--character-coverage", "2.0"], "--character-coverage"),
     ("spm-vocab", [*SPM, "--vocab-size", "0"], "--vocab-size"),
     ("train-lr-nan", [*TR, "--lr", "nan"], "--lr"),
@@ -272,6 +275,8 @@ EMPTY = [
     ("lm-eval-empty", ["lm", "eval", "empty.txt", "--lm", "s.arpa", "--json", "e.json"], "empty.txt"),
     ("simulate-punct", ["eval", "simulate", "punct.txt", "-o", "sim.jsonl", "--vocab-from", "seed.hi"], "punct.txt"),
     ("rescore-empty", ["rescore", "empty.txt", "--lm", "s.arpa", "--out-txt", "o.txt"], "empty.txt"),
+    ("select-source-domain-punct", ["select", "in.en", "in.hi", "--seed", "seed.hi", "--method", "moore-lewis",
+                                    "--source-domain", "punct.txt", "--out", "sel"], "punct.txt"),
     # A failed first training leaves no model directory (no config.json, no copied garbage spm.model).
     ("train-garbage-spm", ["nmt", "train", "in.en", "in.hi", "--model", "m", "--src-lang", "a", "--tgt-lang", "b",
                            "--spm", "bad.model", "--max-steps", "1"], "spm.model"),
@@ -292,6 +297,7 @@ CONFIG = [
     ("translate-beam-0", "[translate]\nbeam = 0\n", "[translate] beam"),
     ("nmt-preset", "[nmt]\npreset = \"huge\"\n", "[nmt] preset"),
     ("nmt-lr-bool", "[nmt]\nlr = true\n", "[nmt] lr"),
+    ("oversample-repeat-0", "[oversample]\nrepeat = 0\n", "[oversample] repeat"),
     ("unknown-key", "[winnow]\npercentil = 90\n", "percentil"),
 ]
 

@@ -305,7 +305,9 @@ def select(general_src: str | Path, general_tgt: str | Path | None, seed: str | 
             if i + 1 != n:
                 raise LmbootError(f"general bitext changed while selecting ({n} pairs scored, {i + 1} on re-reading)",
                                   path=src)
-            for _ in range(repeat - 1):  # the copies: the kept pairs again, in corpus order
+            # The copies: the kept pairs again, in corpus order; re-read rather than held, so
+            # memory stays bounded whatever the corpus size.
+            for _ in range(repeat - 1):
                 for i, (_, s, t) in enumerate(read_bitext(src, tgt, with_lineno=True)):
                     if i < n and keep[i]:
                         write_pair(s, t)
