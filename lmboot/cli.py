@@ -349,6 +349,12 @@ def nmt_train(
     seed: int = typer.Option(1, "--seed"),
     device: Optional[str] = typer.Option(None, "--device", help="cpu | cuda (default: cuda when available)."),
     threads: Optional[int] = typer.Option(None, "--threads", help="CPU threads (default: OMP_NUM_THREADS or cores)."),
+    precision: str = typer.Option("auto", "--precision",
+                                  help="auto (bf16 where the CPU/GPU has it, else fp32) | fp32 | bf16 | fp16 (CUDA)."),
+    deterministic: bool = typer.Option(True, "--deterministic/--fast-kernels",
+                                       help="Deterministic CPU kernels: bit-exact reruns on the same CPU kind."),
+    average: int = typer.Option(0, "--average",
+                                help="Average the last N validated checkpoints at the end; kept if dev chrF is better (0: off)."),
     progress: Optional[bool] = typer.Option(None, "--progress/--no-progress", help="Progress bar (default: on a TTY)."),
 ) -> None:
     """Train an encoder-decoder Transformer translator; re-run to resume after an interruption."""
@@ -357,7 +363,9 @@ def nmt_train(
             ("--warmup", warmup, 0), ("--batch-tokens", batch_tokens, 1), ("--max-len", max_len, 1),
             ("--label-smoothing", label_smoothing, 0, 1, False, True), ("--dropout", dropout, 0, 1, False, True),
             ("--valid-beam", valid_beam, 1), ("--valid-max", valid_max, 1), ("--seed", seed, 0),
-            ("--threads", threads, 1))
+            ("--threads", threads, 1), ("--average", average, 0, 64))
+    if average == 1:
+        raise LmbootError("--average must be 0 (off) or at least 2 checkpoints, not 1")
     guard([src, tgt, dev_src, dev_tgt, spm_model, init_from], dirs={"--model": (model, MODEL_OUTPUTS)})
     from lmboot.nmt.train import train
 
@@ -367,7 +375,7 @@ def nmt_train(
                 save_every=save_every, patience=patience or None, lr=lr, warmup_steps=warmup,
                 batch_tokens=batch_tokens, max_len=max_len, label_smoothing=label_smoothing, dropout=dropout,
                 valid_beam=valid_beam, valid_max=valid_max, seed=seed, device=device, threads=threads,
-                progress=_progress(progress))
+                precision=precision, deterministic=deterministic, average=average, progress=_progress(progress))
     typer.echo(res.summary())
 
 
@@ -502,6 +510,11 @@ def rescore_cmd(
     tune_on: Optional[Path] = typer.Option(None, "--tune-on", help="Dev n-best JSONL with refs: tune lambda and mu."),
     metric: str = typer.Option("chrf", "--metric", help="chrf | bleu | wer: tuned and reported (when refs exist)."),
     save_weights: Optional[Path] = typer.Option(None, "--save-weights", help="Write the tuned weights here."),
+    tune_dev: Optional[Path] = typer.Option(None, "--tune-dev",
+                                            help="In-domain target dev text: tune lambda and mu by the dev perplexity "
+                                                 "of the final LM (the --lm and --tune-lm LMs + the rescored text)."),
+    tune_lm: Optional[List[Path]] = typer.Option(None, "--tune-lm",
+                                                 help="With --tune-dev: another LM of the final mixture (repeatable)."),
     oov_penalty: Optional[float] = typer.Option(None, "--oov-penalty",
                                                 help="log10 charged per word the LM lacks (default: its own <unk>)."),
     json_out: Optional[Path] = typer.Option(None, "--json", help="Write what was measured as JSON."),
@@ -513,7 +526,7 @@ def rescore_cmd(
     """Rescore n-best lists with the seed LM and keep the best hypothesis of each."""
     _ranged(("--lm-weight", lm_weight), ("--length-penalty", length_penalty), ("--norm-exponent", norm_exponent, 0),
             ("--oov-penalty", oov_penalty, None, 0))
-    guard([nbest, lm_path, weights_from, tune_on],
+    guard([nbest, lm_path, weights_from, tune_on, tune_dev, *(tune_lm or [])],
           files={"--out-jsonl": out_jsonl, "--out-txt": out_txt, "--save-weights": save_weights, "--json": json_out})
     _distinct({"--out-jsonl": out_jsonl, "--out-txt": out_txt, "--save-weights": save_weights, "--json": json_out})
     from lmboot import rescore as rs
@@ -523,12 +536,24 @@ def rescore_cmd(
     if weights_from and (explicit or tune_on):
         raise LmbootError("--weights-from cannot be combined with --lm-weight/--length-penalty/"
                           "--norm-exponent or --tune-on")
-    if tune_on and ("lm_weight" in explicit or "length_penalty" in explicit):
-        raise LmbootError("--tune-on chooses --lm-weight and --length-penalty itself; give neither")
+    if (tune_on or tune_dev) and ("lm_weight" in explicit or "length_penalty" in explicit):
+        raise LmbootError("--tune-on/--tune-dev choose --lm-weight and --length-penalty themselves; give neither")
+    if tune_on and tune_dev:
+        raise LmbootError("give --tune-on (references) or --tune-dev (dev perplexity), not both")
+    if tune_lm and not tune_dev:
+        raise LmbootError("--tune-lm needs --tune-dev")
+    if weights_from and tune_dev:
+        raise LmbootError("--weights-from cannot be combined with --tune-dev")
+    objective = None
+    if tune_dev:
+        from lmboot.lm.objective import DevObjective
+
+        objective = DevObjective([lm_path, *(tune_lm or [])], tune_dev, normalizer=_normalizer(lowercase, digits),
+                                 **({"oov_penalty": oov_penalty} if oov_penalty is not None else {}))
     weights = rs.Weights.from_json(weights_from) if weights_from else rs.Weights(**explicit)
     res = rs.run(nbest, lm_path, out_jsonl, out_txt, weights=weights, tune_on=tune_on, metric=metric,
                  save_weights=save_weights, json_out=json_out, normalizer=_normalizer(lowercase, digits),
-                 oov_penalty=oov_penalty, progress=_progress(progress))
+                 oov_penalty=oov_penalty, progress=_progress(progress), objective=objective)
     typer.echo(res.summary())
 
 

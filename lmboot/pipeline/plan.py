@@ -10,7 +10,9 @@ mt+select       ... the translator fine-tuned on the embedding-selected bitext
 mt+selftrain    ... the translator fine-tuned on its own in-domain translations
 mt+rescore      ... n-best translations rescored with the seed LM
 mt+winnow       ... translations winnowed by seed-LM perplexity
-full            all four techniques together
+mt+order        ... the translations' component order (3, 2 or 1) chosen on dev
+mt+steer        ... + general text selected with seed + translations as the in-domain side
+full            all six techniques together
 pipeline        the techniques the config's ``[stages]`` switch on
 ==============  ==========================================================================
 
@@ -24,10 +26,11 @@ from __future__ import annotations
 from lmboot.pipeline import stages as S
 from lmboot.pipeline.runner import STAGES, Step
 
-ABLATION = ("seed", "general", "moore-lewis", "mt", "mt+select", "mt+selftrain", "mt+rescore", "mt+winnow", "full")
+ABLATION = ("seed", "general", "moore-lewis", "mt", "mt+select", "mt+selftrain", "mt+rescore", "mt+winnow",
+            "mt+order", "mt+steer", "full")
 DEFAULT_SYSTEMS = ("seed", "general", "moore-lewis", "pipeline")
 BASELINES = ("seed", "general", "moore-lewis")
-TECHNIQUES = ("select", "selftrain", "rescore", "winnow")
+TECHNIQUES = ("select", "selftrain", "rescore", "winnow", "order", "steer")
 
 
 def flags(system: str, cfg: dict) -> dict:
@@ -35,7 +38,7 @@ def flags(system: str, cfg: dict) -> dict:
     if system == "pipeline":
         st = cfg["stages"]
         return {"select": st["select"], "selftrain": st["self_train"], "rescore": st["rescore"],
-                "winnow": st["winnow"]}
+                "winnow": st["winnow"], "order": st["order"], "steer": st["steer"]}
     on = set(TECHNIQUES) if system == "full" else set(system.split("+")[1:])
     return {t: t in on for t in TECHNIQUES}
 
@@ -50,9 +53,9 @@ def plan(cfg: dict, systems: list[str]) -> tuple[list[Step], dict[str, str]]:
         steps.setdefault(step.name, step)
         return step.name
 
-    def lm_step(name: str, texts: dict[str, str], stage: str = "lm") -> str:
+    def lm_step(name: str, texts: dict[str, str], stage: str = "lm", orders: str | None = None) -> str:
         return add(Step(f"lm.{name}", stage, S.lm_build, {**{f"text:{k}": v for k, v in texts.items()},
-                                                        "dev": d["dev"]}, dict(cfg["lm"])))
+                                                        "dev": d["dev"], "orders": orders}, dict(cfg["lm"])))
 
     add(Step("seed_lm", "seed-lm", S.seed_lm, {"text": d["seed"]}, dict(cfg["seed_lm"])))
     lm_of: dict[str, str] = {"seed": "@seed_lm:binary"}
@@ -151,4 +154,16 @@ def _plan_mt(cfg: dict, systems: list[str], add, lm_step, lm_of: dict) -> None:
             wn = add(Step(f"winnow.{chain}", "winnow", S.winnow, {"text": text, "lm": "@seed_lm:binary", **judged},
                           {**cfg["winnow"], **obj}))
             text = f"@{wn}:kept"
-        lm_of[system] = f"@{lm_step(chain, {'seed': d['seed'], 'baseline': base_text, chain: text})}:binary"
+        texts = {"seed": d["seed"], "baseline": base_text, chain: text}
+        name, orders = chain, None
+        if f["order"] or f["steer"]:
+            name += ("+or" if f["order"] else "") + ("+sg" if f["steer"] else "")
+            cp = add(Step(f"compose.{name}", "compose", S.compose,
+                          {"text": text, "seed": d["seed"], "general_src": d["general_src"],
+                           "general_tgt": d["general_tgt"], **judged},
+                          {**cfg["compose"], "order": f["order"], "steer": f["steer"], "name": chain,
+                           "lm_order": cfg["lm"]["order"], "oov_penalty": cfg["eval"]["oov_penalty"], **common}))
+            orders = f"@{cp}:choice"
+            if f["steer"]:
+                texts["steer"] = f"@{cp}:steer"
+        lm_of[system] = f"@{lm_step(name, texts, orders=orders)}:binary"

@@ -82,7 +82,8 @@ _DECISIONS = {
     "rescore": ("off", "lm_weight", "length_penalty", "dev_objective_before", "dev_objective_after"),
     "lmtext": ("nbest", "trust", "lines", "dev_objective", "dev_objective_without"),
     "winnow": ("off", "percentile", "kept", "total", "dev_objective"),
-    "lm": ("weights", "left_out", "dev_ppl_common"),
+    "compose": ("order", "order_objectives", "steer", "steer_fraction", "steer_lines", "steer_objectives"),
+    "lm": ("weights", "orders", "left_out", "dev_ppl_common"),
     "baseline": ("best", "dev_ppl_common"),
 }
 
@@ -117,7 +118,8 @@ def results(manifest: dict, systems: list[str]) -> dict:
     for name, e in steps.items():
         m = e.get("metrics", {})
         if name == "nmt":
-            trans[name] = {"dev_chrf": m.get("dev_chrf"), "dev_bleu": m.get("dev_bleu"), "steps": m.get("steps")}
+            trans[name] = {k: m.get(k) for k in ("dev_chrf", "dev_bleu", "steps", "target_tokens_per_s", "precision",
+                                                 "averaged") if k in m}
         elif name.startswith("translate."):
             trans[name] = {k: m.get(k) for k in ("chrf", "bleu", "sentences_per_s") if k in m}
     out["translators"] = trans

@@ -23,7 +23,7 @@ log = logging.getLogger("lmboot")
 
 #: Stage families, in the order data flows; ``--from``/``--until`` and steps' order use it.
 STAGES = ("seed-lm", "baseline", "spm", "nmt", "select", "self-train", "translate", "rescore", "lmtext", "winnow",
-          "lm", "eval")
+          "compose", "lm", "eval")
 
 
 def file_record(path: str | Path) -> dict:

@@ -104,13 +104,17 @@ def lm_build(out: Path, i: dict, p: dict):
         log.warning("lm build: source %s is empty (nothing survived the earlier steps); left out", k)
     sources = [(k, v) for k, v in sources if k not in empty]
     interp = lm.LinearInterpolator(min_weight=p["min_weight"]) if p["method"] == "linear" else p["method"]
+    # The composition step's choice of the translations' order (see compose()).
+    orders = json.loads(Path(i["orders"]).read_text(encoding="utf-8"))["orders"] if i.get("orders") else {}
+    orders = {k: v for k, v in orders.items() if k in dict(sources)}
     # Component LMs live in one run-wide cache: the seed and general LMs are trained once.
     r = lm.build(sources, i["dev"], out / "lm.arpa", order=p["order"], method=interp, binary=out / "lm.bin",
-                  work_dir=out.parent / "lm-parts")
+                 work_dir=out.parent / "lm-parts", orders=orders)
     dropped = r.tuning.get("dropped") or []
     outs = {"arpa": out / "lm.arpa", "binary": out / "lm.bin"}
     outs.update({f"part:{c.name}": c.arpa for c in r.components})
     return outs, {"weights": {k: round(v, 4) for k, v in r.weights.items()}, "method": p["method"],
+                  **({"orders": orders} if orders else {}),
                   "left_out": empty + dropped, "dev_ppl_common": round(r.mix_ppl_common, 2),
                   "components": {c.name: round(c.dev_ppl_common, 2) for c in r.components}}
 
@@ -211,10 +215,14 @@ def nmt_train(out: Path, i: dict, p: dict):
                   dev_src=i["dev_src"], dev_tgt=i["dev_tgt"], preset=p["preset"], spm_model=i["spm"],
                   max_steps=p["max_steps"], max_time=p["max_time"], valid_every=p["valid_every"],
                   patience=p["patience"], lr=p["lr"], batch_tokens=p["batch_tokens"], seed=p["seed"],
-                  threads=p["threads"])
-    return {"model": out / "model"}, {"steps": r.steps, "stopped": r.stopped, "seconds": round(r.seconds, 1),
-                                      "target_tokens_per_s": round(r.target_tokens_per_s, 1),
-                                      "best_step": r.best_step, **_dev_metrics(r.best)}
+                  threads=p["threads"], precision=p["precision"], deterministic=p["deterministic"],
+                  average=p["average"])
+    m = {"steps": r.steps, "stopped": r.stopped, "seconds": round(r.seconds, 1),
+         "target_tokens_per_s": round(r.target_tokens_per_s, 1), "precision": r.precision,
+         "deterministic": r.deterministic, "best_step": r.best_step, **_dev_metrics(r.best)}
+    if r.averaged:
+        m["averaged"] = {k: r.averaged[k] for k in ("steps", "chrf", "kept", "best_single")}
+    return {"model": out / "model"}, m
 
 
 def nmt_select(out: Path, i: dict, p: dict):
@@ -328,6 +336,42 @@ def winnow(out: Path, i: dict, p: dict):
     r = wn.winnow(i["text"], i["lm"], out, percentile=pct, dev=i["dev"], allow_empty=True)
     m.update(off=False, percentile=pct, total=r.total, kept=r.kept, threshold=round(r.threshold, 2))
     return {"kept": r.kept_path, "summary": r.summary_path, "histogram": r.histogram_path}, m
+
+
+def compose(out: Path, i: dict, p: dict):
+    """How the final LM uses the translations, chosen by the dev objective: the n-gram order of
+    their component (``order``), and one more component of general text selected with seed +
+    translations as the in-domain side (``steer``). Writes ``choice.json`` (read by the LM
+    build) and ``steer.txt`` (empty when steering is off or rejected)."""
+    from lmboot import lm
+    from lmboot.lm.compose import choose_order, steer
+    from lmboot.lm.objective import DevObjective
+
+    lines = list(read_lines(i["text"], "translations"))
+    m: dict[str, Any] = {}
+    k = p["lm_order"]
+    if p["order"] and lines:
+        oc = choose_order(lambda n: DevObjective([i["seed_lm"], i["general_lm"]], i["dev"], order=n,
+                                                 oov_penalty=p["oov_penalty"], work_dir=out),
+                          lines, [n for n in p["orders"] if n <= p["lm_order"]])
+        k = oc.order
+        m.update(order=k, order_objectives={str(n): v for n, v in oc.objectives.items()})
+    steer_txt = out / "steer.txt"
+    if p["steer"] and lines:
+        mt_arpa = out / "translations.arpa"
+        lm.train(i["text"], mt_arpa, order=k)
+        obj = DevObjective([i["seed_lm"], i["general_lm"], mt_arpa], i["dev"], order=p["lm_order"],
+                           oov_penalty=p["oov_penalty"], work_dir=out)
+        sr = steer(i["general_src"], i["general_tgt"], i["seed"], i["text"], out / "steer", obj, obj.without(),
+                   fractions=p["fractions"], random_seed=p["seed"])
+        shutil.move(str(sr.text), steer_txt)
+        m.update(steer=sr.fraction is not None, steer_fraction=sr.fraction, steer_lines=sr.kept,
+                 steer_objectives=sr.objectives)
+    else:
+        with atomic_path(steer_txt) as tmp:
+            Path(tmp).write_text("", encoding="utf-8")
+    write_json(out / "choice.json", {"orders": {p["name"]: k}, **m})
+    return {"choice": out / "choice.json", "steer": steer_txt}, m
 
 
 # --------------------------------------------------------------------------------------
