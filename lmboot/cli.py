@@ -275,7 +275,7 @@ def select_cmd(
     _ranged(("--keep-fraction", keep_fraction, 0, 1, True), ("--max-distance", max_distance),
             ("--top-k", top_k, 1), ("--k", k, 1), ("--dim", dim, 2), ("--fit-sample", fit_sample, 1),
             ("--order", order, 1, 6), ("--batch-size", batch_size, 1), ("--random-seed", random_seed, 0),
-            ("--repeat", repeat, 1))
+            ("--repeat", repeat, 1, 100))
     guard([general_src, general_tgt, seed, source_domain], dirs={"--out": (out_dir, SELECT_OUTPUTS + tuple(
         f"{stem}{p.suffix}" for stem in ("selected", "oversampled") for p in (general_src, general_tgt) if p))})
     from lmboot import select as select_mod

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Sequence
 
 from lmboot.errors import LmbootError
-from lmboot.io.corpus import atomic_path, check_file, chunked, read_lines
+from lmboot.io.corpus import atomic_path, check_file, chunked, naming_errors, read_lines
 from lmboot.lm.tools import run_tool
 from lmboot.results import Result
 from lmboot.text.normalize import Normalizer
@@ -48,7 +48,7 @@ def prepare_text(text: str | Path, dest: Path, normalizer: Normalizer | None = N
     """Normalise ``text`` into ``dest`` (one sentence a line); return (sentences, tokens)."""
     norm = normalizer or Normalizer()
     n_sent = n_tok = 0
-    with open(dest, "w", encoding="utf-8", newline="\n") as f:
+    with naming_errors(dest), open(dest, "w", encoding="utf-8", newline="\n") as f:
         for chunk in chunked(read_lines(text, "LM training text"), 2048):
             normed, counts = norm.batch(chunk, counts=True)
             kept = [s for s in normed if s]

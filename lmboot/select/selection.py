@@ -31,6 +31,7 @@ from lmboot.text.normalize import Normalizer
 
 log = logging.getLogger("lmboot")
 
+MAX_REPEAT = 100  # as [oversample] repeat: more copies only fill the disk
 QUANTILES = (0.0, 0.01, 0.05, 0.1, 0.25, 0.5, 0.75, 0.9, 0.95, 0.99, 1.0)
 
 
@@ -162,8 +163,8 @@ def select(general_src: str | Path, general_tgt: str | Path | None, seed: str | 
         raise LmbootError(f"unknown method {method!r}: use one of {', '.join(METHODS)}")
     if fit_sample < 1 or batch_size < 1:
         raise LmbootError("fit_sample and batch_size must be at least 1")
-    if isinstance(repeat, bool) or not isinstance(repeat, int) or repeat < 1:
-        raise LmbootError(f"--repeat must be an integer >= 1, not {repeat!r}")
+    if isinstance(repeat, bool) or not isinstance(repeat, int) or not 1 <= repeat <= MAX_REPEAT:
+        raise LmbootError(f"--repeat must be an integer in [1, {MAX_REPEAT}], not {repeat!r}")
     if source_domain is not None and method != "moore-lewis":
         raise LmbootError(f"an in-domain source text scores the source side with Moore-Lewis: use "
                           f"--method moore-lewis, not {method}")
@@ -267,7 +268,8 @@ def select(general_src: str | Path, general_tgt: str | Path | None, seed: str | 
                               f"about 1 % of the pairs (scores range {float(finite.min()):.4f}..{float(finite.max()):.4f})",
                               path=tgt or src)
 
-        # Pass 2: write the outputs (each atomically).
+        # Pass 2: write the outputs (each atomically), if the disk can hold them.
+        _check_space(out_dir, src, tgt, n, kept, repeat)
         label = scorer.score_label + (", target + source side" if src_scorer is not None else "")
         name_src, name_tgt = _output_names(src, tgt, "oversampled" if repeat > 1 else "selected")
         sel_src, sel_tgt = out_dir / name_src, (out_dir / name_tgt if name_tgt else None)
@@ -331,9 +333,8 @@ def select(general_src: str | Path, general_tgt: str | Path | None, seed: str | 
             cut_label=f"cut {threshold:.4f}", title=f"{method}: kept {kept} of {n} ({rule})")) if plot else None)
     except BaseException:
         shutil.rmtree(work, ignore_errors=True)
-        if created:
-            with contextlib.suppress(OSError):
-                out_dir.rmdir()  # only when still empty
+        if created:  # everything in it is this call's: nothing half-written stays (lm/*.arpa, embedder/)
+            shutil.rmtree(out_dir, ignore_errors=True)
         raise
     shutil.rmtree(work, ignore_errors=True)
     log.info("select (%s): kept %d of %d pairs (%.1f%%), %s, threshold %.4f; %.0f sentences/s",
@@ -341,4 +342,17 @@ def select(general_src: str | Path, general_tgt: str | Path | None, seed: str | 
     return res
 
 
-__all__ = ["select", "SelectResult", "DEFAULT_KEEP_FRACTION"]
+def _check_space(out_dir: Path, src: Path, tgt: Path | None, n: int, kept: int, repeat: int) -> None:
+    """Refuse, before writing, outputs the disk cannot hold: the bitext's bytes per pair times the
+    pairs written (``repeat`` copies of the kept ones), plus ``scores.tsv``."""
+    bitext = src.stat().st_size + (tgt.stat().st_size if tgt is not None else 0)
+    rows = n + (repeat - 1) * kept if repeat > 1 else kept
+    need = bitext * rows / max(n, 1) + 24 * n
+    free = shutil.disk_usage(out_dir).free
+    if need > free:
+        raise LmbootError(f"not enough disk space: the outputs need about {need / 1e6:,.0f} MB "
+                          f"({rows:,} pairs), {free / 1e6:,.0f} MB are free"
+                          + (f"; lower --repeat ({repeat})" if repeat > 1 else ""), path=out_dir)
+
+
+__all__ = ["select", "SelectResult", "DEFAULT_KEEP_FRACTION", "MAX_REPEAT"]
