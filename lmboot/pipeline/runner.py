@@ -22,7 +22,7 @@ from lmboot.errors import LmbootError
 log = logging.getLogger("lmboot")
 
 #: Stage families, in the order data flows; ``--from``/``--until`` and steps' order use it.
-STAGES = ("seed-lm", "baseline", "spm", "nmt", "select", "self-train", "translate", "rescore", "lmtext", "winnow",
+STAGES = ("text", "seed-lm", "baseline", "spm", "nmt", "select", "self-train", "translate", "rescore", "lmtext", "winnow",
           "lm", "eval")
 
 
