@@ -301,3 +301,25 @@ def test_supported_languages_are_the_grammars():
     from lmboot.text.grammars import GRAMMARS
 
     assert spoken.SUPPORTED == tuple(GRAMMARS) == ("en", "de", "hi")
+
+
+def test_docstring_examples_hold():
+    import doctest
+    import importlib
+
+    for name in ("spoken", "grammars", "normalize"):
+        mod = importlib.import_module(f"lmboot.text.{name}")
+        res = doctest.testmod(mod)
+        assert res.attempted > 0 and res.failed == 0, mod.__name__
+
+
+def test_report_line_names_the_text_form():
+    from lmboot.pipeline.report import _text_form_line
+
+    def manifest(form, tgt="deu_Latn"):
+        return {"steps": {"eval": {"metrics": {"text_form": form} if form else {}},
+                          "spoken": {"metrics": {"src_lang": "eng_Latn", "tgt_lang": tgt}}}}
+
+    assert _text_form_line(manifest(None)).startswith("Text form: written")
+    assert "**spoken**" in _text_form_line(manifest("nfc+lc+nopunct+digits-keep+spoken-de"))
+    assert "no number grammar" in _text_form_line(manifest("nfc+lc+nopunct+digits-keep+spoken-pa-nogrammar", "pan"))

@@ -105,6 +105,9 @@ def _text_form_line(manifest: dict) -> str:
     if "+spoken-" not in form:
         return f"Text form: written (digits kept; normaliser `{form}`)."
     langs = manifest["steps"].get("spoken", {}).get("metrics", {})
+    if form.endswith("-nogrammar"):
+        return (f"Text form: spoken form asked for, but {langs.get('tgt_lang', '?')} has no number grammar: "
+                f"its digits were kept (normaliser `{form}`).")
     return (f"Text form: **spoken** (numbers, times, dates, currencies and symbols written out as words in "
             f"seed, dev, test, general text and translations; source side in {langs.get('src_lang', '?')}, the rest "
             f"in {langs.get('tgt_lang', '?')}; normaliser `{form}`).")

@@ -31,6 +31,7 @@ from __future__ import annotations
 import logging
 import re
 import threading
+import unicodedata
 from typing import Callable
 
 from lmboot.errors import LmbootError
@@ -74,8 +75,6 @@ def pad(m: re.Match, words: str) -> str:
 
 
 def _is_mark(ch: str) -> bool:
-    import unicodedata
-
     return unicodedata.category(ch)[0] == "M"
 
 
