@@ -253,6 +253,15 @@ RANGES = [
     ("simulate-ref-prob", [*SIM, "--ref-prob", "2"], "--ref-prob"),
     ("simulate-nbest", [*SIM, "--nbest", "0"], "--nbest"),
     ("synth-speed", ["eval", "synth", "in.en", "-o", "audio", "--speed", "0"], "--speed"),
+    # Spoken form (issue 19): it needs the text's language, a well-formed code, and nothing else asks for one.
+    ("lm-build-spoken-no-lang", ["lm", "build", "--text", "in.hi", "--dev", "dev.hi", "--out", "o.arpa",
+                                 "--spoken-form"], "--spoken-form needs --lang"),
+    ("winnow-lang-malformed", ["winnow", "in.hi", "--lm", "s.arpa", *A, "--out", "w", "--spoken-form", "--lang",
+                               "hin Deva"], "--lang"),
+    ("rescore-lang-without-spoken", [*RS, "--lang", "hi"], "--lang only"),
+    ("select-src-lang-without-spoken", ["select", "in.en", "in.hi", "--seed", "seed.hi", "--out", "sel",
+                                        "--src-lang", "en"], "--src-lang"),
+    ("synth-digits-spell", ["eval", "synth", "in.en", "-o", "audio", "--digits", "spell"], "--digits"),
 ]
 
 # ------------------------------------------------------------------------------------------
@@ -302,6 +311,8 @@ CONFIG = [
     ("nmt-lr-bool", "[nmt]\nlr = true\n", "[nmt] lr"),
     ("oversample-repeat-0", "[oversample]\nrepeat = 0\n", "[oversample] repeat"),
     ("unknown-key", "[winnow]\npercentil = 90\n", "percentil"),
+    ("text-spoken-form-yes", "[text]\nspoken_form = \"yes\"\n", "[text] spoken_form"),
+    ("text-spoken-form-bad-lang", "[run]\ntgt_lang = \"hin Deva\"\n\n[text]\nspoken_form = true\n", "[run] tgt_lang"),
 ]
 
 

@@ -269,7 +269,9 @@ def _train_component(name: str, text: Path, work_dir: Path, order: int, prune, n
     stamp_path = work_dir / f"{name}.stamp.json"
     stamp = {"version": _STAMP_VERSION, "text": str(text.resolve()), "sha256": sha256(text),
              "order": order, "prune": list(prune) if prune else None,
-             "normalizer": {"lowercase": normalizer.lowercase, "digits": normalizer.digits}}
+             "normalizer": {"lowercase": normalizer.lowercase, "digits": normalizer.digits,
+                            # (only when on, so that stamps written before spoken form still match)
+                            **({"spoken_form": normalizer.lang} if normalizer.spoken_form else {})}}
     try:
         old = json.loads(stamp_path.read_text(encoding="utf-8"))
     except (OSError, ValueError):

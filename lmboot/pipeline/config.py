@@ -23,6 +23,9 @@ DEFAULTS: dict[str, Any] = {
     "run": {"dir": "runs/default", "seed": 1, "src_lang": "src", "tgt_lang": "tgt", "threads": None},
     "data": {"seed": None, "dev": None, "test": None, "source": None, "source_ref": None,
              "general_src": None, "general_tgt": None},
+    # spoken_form: numbers, times, dates, currencies and symbols written out as words in every
+    # text (source side in [run] src_lang, the rest in tgt_lang) before anything reads it.
+    "text": {"spoken_form": False},
     "stages": {"select": True, "self_train": True, "rescore": True, "winnow": True, "order": True, "steer": True},
     "seed_lm": {"order": 3},
     # The general target text of the best baseline without translation: "best" of "all" and
@@ -140,6 +143,7 @@ def _presets():
 RULES: dict[str, dict[str, Callable[[Any], str | None]]] = {
     "run": {"dir": _str(), "seed": _int(0), "src_lang": _str(), "tgt_lang": _str(), "threads": _int(1, none=True)},
     "data": {k: _str(none=True) for k in PATHS},
+    "text": {"spoken_form": _bool},
     "stages": {k: _bool for k in DEFAULTS["stages"]},
     "seed_lm": {"order": _int(1, 6)},
     "baseline": {"general": _choice("best", "all", "moore-lewis")},
@@ -193,6 +197,14 @@ def validate(cfg: dict) -> None:
                 raise LmbootError(f"[{section}] {key} must be {why}, not {cfg[section][key]!r}")
     if cfg["nmt"]["average"] == 1:
         raise LmbootError("[nmt] average must be 0 (off) or at least 2 checkpoints, not 1")
+    if cfg["text"]["spoken_form"]:
+        from lmboot.text.spoken import resolve_lang
+
+        for key in ("src_lang", "tgt_lang"):
+            try:
+                resolve_lang(cfg["run"][key])
+            except LmbootError as e:
+                raise LmbootError(f"[run] {key}: {e} ([text] spoken_form needs the language)") from None
     if cfg["translate"]["nbest"] > cfg["translate"]["beam"]:
         raise LmbootError(f"[translate] nbest ({cfg['translate']['nbest']}) must not exceed beam "
                           f"({cfg['translate']['beam']})")

@@ -25,8 +25,8 @@ from lmboot.errors import LmbootError
 log = logging.getLogger("lmboot")
 
 #: Stage families, in the order data flows; ``--from``/``--until`` and steps' order use it.
-STAGES = ("seed-lm", "baseline", "spm", "nmt", "select", "self-train", "translate", "rescore", "lmtext", "winnow",
-          "compose", "lm", "eval")
+STAGES = ("text", "seed-lm", "baseline", "spm", "nmt", "select", "self-train", "translate", "rescore", "lmtext",
+          "winnow", "compose", "lm", "eval")
 
 
 def file_record(path: str | Path) -> dict:

@@ -18,7 +18,8 @@ from pathlib import Path
 from typing import Any
 
 from lmboot.errors import LmbootError
-from lmboot.io.corpus import atomic_path, read_bitext, read_lines, write_bitext, write_json, write_lines
+from lmboot.io.corpus import (atomic_path, atomic_write, chunked, iter_raw_lines, read_bitext, read_lines,
+                               write_bitext, write_json, write_lines)
 from lmboot.text.normalize import Normalizer
 
 log = logging.getLogger("lmboot")
@@ -69,6 +70,38 @@ def mt_scores(hyp: str | Path, ref: str | Path) -> dict:
     hyps = Path(hyp).read_text(encoding="utf-8").splitlines()
     refs = Path(ref).read_text(encoding="utf-8").splitlines()[: len(hyps)]
     return scores(hyps, refs)
+
+
+# --------------------------------------------------------------------------------------
+# Text form
+# --------------------------------------------------------------------------------------
+#: Data files in the source language; every other one is in the target language.
+SOURCE_SIDE = ("source", "general_src")
+
+
+def spoken(out: Path, i: dict, p: dict):
+    """Spoken-form copies of the data files (numbers, dates, times, currencies and symbols as
+    words), line for line (empty lines kept: the bitext stays aligned), that every later step
+    reads instead of the originals."""
+    from lmboot.text.spoken import spoken_form_batch
+
+    outs, changed = {}, {}
+    for key, path in i.items():
+        lang = p["src_lang"] if key in SOURCE_SIDE else p["tgt_lang"]
+        dest = out / f"{key}{Path(path).suffix}"  # the suffix kept: selection names its outputs by it
+        n = 0
+        with atomic_write(dest) as f:
+            for chunk in chunked((t for _, t in iter_raw_lines(path, f"[data] {key}")), 4096):
+                said = spoken_form_batch(chunk, lang)
+                n += sum(a != b for a, b in zip(chunk, said))
+                f.write("".join(f"{x}\n" for x in said))
+        outs[key], changed[key] = dest, n
+    return outs, {"lines_changed": changed, "src_lang": p["src_lang"], "tgt_lang": p["tgt_lang"]}
+
+
+def _text_form(p: dict) -> Normalizer:
+    """The normaliser of a step's text: spoken form in the target language when the run has it."""
+    return Normalizer(spoken_form=True, lang=p["spoken_lang"]) if p.get("spoken_lang") else Normalizer()
 
 
 # --------------------------------------------------------------------------------------
@@ -300,6 +333,12 @@ def lmtext(out: Path, i: dict, p: dict):
     from lmboot.io.nbest import read_nbest
 
     entries = list(read_nbest(i["nbest"]))
+    if p.get("spoken_lang"):  # a translator can still write digits: the LM text is in spoken form
+        from lmboot.text.spoken import spoken_form_batch
+
+        hyps = [h for e in entries for h in e["hyps"]]
+        for h, t in zip(hyps, spoken_form_batch([h["text"] for h in hyps], p["spoken_lang"])):
+            h["text"] = t
     nb, tr = p["nbest"][0], p["trust"][0]
     m: dict[str, Any] = {}
     if p["tune"]:
@@ -382,9 +421,10 @@ def evaluate(out: Path, i: dict, p: dict):
 
     systems = p["systems"]
     lms = [i[f"lm:{s}"] for s in systems]
-    ppl = lm_mod.evaluate(lms, i["test"], names=systems, oov_penalty=p["oov_penalty"])
+    norm = _text_form(p)  # the test is already in the run's text form; the signature says which
+    ppl = lm_mod.evaluate(lms, i["test"], names=systems, oov_penalty=p["oov_penalty"], normalizer=norm)
     write_json(out / "ppl.json", ppl.to_json())
-    metrics: dict[str, Any] = {"ppl_signature": ppl.signature, "systems": {}}
+    metrics: dict[str, Any] = {"ppl_signature": ppl.signature, "text_form": norm.signature, "systems": {}}
     if i.get("baseline"):
         metrics["best_baseline"] = json.loads(Path(i["baseline"]).read_text(encoding="utf-8"))["baseline"]
     for m in ppl.models:
