@@ -203,6 +203,41 @@ def lm_build(
         write_json(json_out, res.to_json())
 
 
+@lm_app.command("prune")
+def lm_prune(
+    arpa: Path = typer.Argument(..., help="ARPA model to prune (text, not a KenLM binary)."),
+    out: Path = typer.Option(..., "--out", "-o", help="Pruned ARPA model."),
+    max_size: Optional[str] = typer.Option(None, "--max-size",
+                                           help="Size budget of the KenLM binary (5MB, 500KB, 1.5GB, 64MiB): "
+                                                "the smallest threshold that fits is chosen."),
+    threshold: Optional[float] = typer.Option(None, "--threshold",
+                                              help="Prune n-grams whose removal changes perplexity by less than "
+                                                   "this (relative, as SRILM -prune; e.g. 1e-8)."),
+    binary: Optional[Path] = typer.Option(None, "--binary", help="Also write the KenLM binary here."),
+    json_out: Optional[Path] = typer.Option(None, "--json", help="Write counts, threshold and sizes as JSON."),
+) -> None:
+    """Relative-entropy pruning (Stolcke 1998, SRILM -prune) to a size budget or a threshold."""
+    from lmboot.lm.prune import parse_size
+
+    if (max_size is None) == (threshold is None):
+        raise LmbootError("give one of --max-size and --threshold")
+    _ranged(("--threshold", threshold, 0))
+    if max_size is not None:
+        try:
+            parse_size(max_size)
+        except LmbootError as e:
+            raise LmbootError(f"--max-size: {e.message}") from None
+    guard([arpa], files={"--out": out, "--binary": binary, "--json": json_out})
+    _distinct({"--out": out, "--binary": binary, "--json": json_out})
+    from lmboot import lm
+    from lmboot.io.corpus import write_json
+
+    res = lm.prune(arpa, out, threshold=threshold, max_size=max_size, binary=binary)
+    typer.echo(res.summary())
+    if json_out:
+        write_json(json_out, res.to_json())
+
+
 # --------------------------------------------------------------------------------------
 # winnow
 # --------------------------------------------------------------------------------------

@@ -82,7 +82,7 @@ _DECISIONS = {
     "rescore": ("off", "lm_weight", "length_penalty", "dev_objective_before", "dev_objective_after"),
     "lmtext": ("nbest", "trust", "lines", "dev_objective", "dev_objective_without"),
     "winnow": ("off", "percentile", "kept", "total", "dev_objective"),
-    "lm": ("weights", "left_out", "dev_ppl_common"),
+    "lm": ("weights", "left_out", "dev_ppl_common", "pruned"),
     "baseline": ("best", "dev_ppl_common"),
 }
 
