@@ -214,25 +214,37 @@ def lm_prune(
                                               help="Prune n-grams whose removal changes perplexity by less than "
                                                    "this (relative, as SRILM -prune; e.g. 1e-8)."),
     binary: Optional[Path] = typer.Option(None, "--binary", help="Also write the KenLM binary here."),
+    history: Optional[List[Path]] = typer.Option(
+        None, "--history-text", help="The LM's training text (repeat for an interpolated LM): history probabilities "
+                                     "P(h) from its frequencies, not the model's chain rule (better for Kneser-Ney)."),
+    history_weight: Optional[List[float]] = typer.Option(
+        None, "--history-weight", help="Weight of each --history-text, e.g. its interpolation weight "
+                                       "(default: the texts pooled)."),
     json_out: Optional[Path] = typer.Option(None, "--json", help="Write counts, threshold and sizes as JSON."),
+    lowercase: bool = LOWER,
+    digits: str = DIGITS,
 ) -> None:
     """Relative-entropy pruning (Stolcke 1998, SRILM -prune) to a size budget or a threshold."""
     from lmboot.lm.prune import parse_size
 
     if (max_size is None) == (threshold is None):
         raise LmbootError("give one of --max-size and --threshold")
-    _ranged(("--threshold", threshold, 0))
+    _ranged(("--threshold", threshold, 0), *(("--history-weight", w, 0, None, True) for w in history_weight or ()))
+    if history_weight and len(history_weight) != len(history or ()):
+        raise LmbootError(f"{len(history_weight)} --history-weight for {len(history or ())} --history-text")
     if max_size is not None:
         try:
             parse_size(max_size)
         except LmbootError as e:
             raise LmbootError(f"--max-size: {e.message}") from None
-    guard([arpa], files={"--out": out, "--binary": binary, "--json": json_out})
+    guard([arpa, *(history or ())], files={"--out": out, "--binary": binary, "--json": json_out})
     _distinct({"--out": out, "--binary": binary, "--json": json_out})
     from lmboot import lm
     from lmboot.io.corpus import write_json
 
-    res = lm.prune(arpa, out, threshold=threshold, max_size=max_size, binary=binary)
+    texts = list(zip(history or (), history_weight or [None] * len(history or ())))
+    res = lm.prune(arpa, out, threshold=threshold, max_size=max_size, binary=binary, history=texts,
+                   normalizer=_normalizer(lowercase, digits))
     typer.echo(res.summary())
     if json_out:
         write_json(json_out, res.to_json())

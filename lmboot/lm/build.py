@@ -288,7 +288,7 @@ def _train_component(name: str, text: Path, work_dir: Path, order: int, prune, n
 
 def build(sources, dev: str | Path, out_arpa: str | Path, order: int = 3,
           method: str | Interpolator = "linear", binary: str | Path | None = None,
-          work_dir: str | Path | None = None, prune: Sequence[int] | None = None,
+          work_dir: str | Path | None = None, prune: Sequence[int] | dict[str, Sequence[int] | None] | None = None,
           normalizer: Normalizer | None = None, memory: str | None = None,
           progress: bool = False) -> BuildResult:
     """Train one LM per source, interpolate them with weights tuned on ``dev``, write ``out_arpa``.
@@ -297,6 +297,7 @@ def build(sources, dev: str | Path, out_arpa: str | Path, order: int = 3,
     ``method``: ``"linear"`` (EM weights, static ARPA mixture; default) or ``"loglinear"``
     (KenLM ``interpolate``), or an :class:`Interpolator`. With one source there is nothing
     to interpolate: its LM is the output, with weight 1.0 (a note is logged).
+    ``prune``: lmplz count thresholds for every component, or ``{name: thresholds}`` per component.
     Component LMs and the normalised dev text stay in ``work_dir`` (default
     ``<out_arpa>.parts/``) and are reused when their text and parameters are unchanged.
     The output ARPA (and ``binary``) are written atomically.
@@ -323,8 +324,8 @@ def build(sources, dev: str | Path, out_arpa: str | Path, order: int = 3,
 
     # lmplz's intermediate files are kept whenever there is something to interpolate, so that
     # a later run with the other method reuses the components too.
-    comps = [_train_component(name, path, work, order, prune, norm, intermediate=len(srcs) > 1,
-                              memory=memory)
+    comps = [_train_component(name, path, work, order, prune.get(name) if isinstance(prune, dict) else prune, norm,
+                              intermediate=len(srcs) > 1, memory=memory)
              for name, path in srcs]
     if len(comps) == 1:
         log.info("one source only: its LM is the output (weight 1.0), nothing to interpolate")

@@ -107,6 +107,7 @@ class PruneResult(Result):
     max_size: int | None  # the budget in bytes, if one was given
     binary_bytes: int | None  # the real KenLM binary's size, when one was built
     predicted_bytes: int  # binary size predicted from the counts
+    history: list[str] | None  # texts whose frequencies gave P(h); None: the model's chain rule
     recomputed_backoffs: int
     clamped_backoffs: int
     seconds: float
@@ -121,8 +122,9 @@ class PruneResult(Result):
         size = f"binary {self.binary or '(checked, not kept)'} {human(self.binary_bytes)}" \
             if self.binary_bytes is not None else f"predicted binary {human(self.predicted_bytes)}"
         budget = f" (budget {human(self.max_size)})" if self.max_size else ""
+        hist = f" (P(h) from {', '.join(self.history)})" if self.history else ""
         return (f"{self.source} -> {self.arpa}: {orders}; kept {100 * self.kept_fraction:.1f} % of the n-grams "
-                f"at threshold {self.threshold:.4g}; {size}{budget}; {self.seconds:.1f} s")
+                f"at threshold {self.threshold:.4g}{hist}; {size}{budget}; {self.seconds:.1f} s")
 
 
 @dataclass
@@ -206,7 +208,7 @@ class _Model:
         return (np.empty(c * n if n > 1 else 0, dtype=np.int32), np.empty(c),
                 np.empty(c) if n < self.order else None)
 
-    def _find(self, n: int, suffix: np.ndarray, first: np.ndarray) -> np.ndarray:
+    def find(self, n: int, suffix: np.ndarray, first: np.ndarray) -> np.ndarray:
         """Sorted index of the n-grams (first word, (n-1)-gram ``suffix``) in order n; -1 if absent."""
         keys, out = self.orders[n].keys, np.full(len(first), -1, dtype=np.int64)
         if len(keys) == 0:
@@ -234,12 +236,12 @@ class _Model:
         cols = cols.reshape(-1, n)
         suf = cols[:, n - 1].astype(np.int64)  # (w2..wn), built leftwards from the last word
         for j in range(n - 2, 0, -1):
-            suf = self._find(n - j, suf, cols[:, j])
+            suf = self.find(n - j, suf, cols[:, j])
         self._missing("suffix", cols, suf, 1, n)
         if n == 2:
             pre = cols[:, 0].astype(np.int64)
         else:  # the prefix (w1..wn-1) = w1 + the prefix of the suffix
-            pre = self._find(n - 1, self.orders[n - 1].pre[suf], cols[:, 0])
+            pre = self.find(n - 1, self.orders[n - 1].pre[suf], cols[:, 0])
             self._missing("prefix", cols, pre, 0, n - 1)
         keys = suf.astype(np.uint64) * np.uint64(V) + cols[:, 0].astype(np.uint64)
         del suf
@@ -266,7 +268,7 @@ class _Model:
             return -1
         idx = np.array([ids[words[-1]]])
         for j in range(len(words) - 2, -1, -1):
-            idx = self._find(len(words) - j, idx, np.array([ids[words[j]]]))
+            idx = self.find(len(words) - j, idx, np.array([ids[words[j]]]))
         return int(idx[0])
 
     def suffix(self, n: int, s: slice) -> np.ndarray:
@@ -275,12 +277,14 @@ class _Model:
     def vocab_bytes(self) -> int:
         return sum(len(w.encode("utf-8")) + 1 for w in self.words)
 
-    def deltas(self) -> dict[int, np.ndarray]:
+    def deltas(self, history: dict[int, np.ndarray] | None = None) -> dict[int, np.ndarray]:
         """Per order >= 2, each n-gram's relative perplexity change 10^D - 1 if it alone were
-        pruned (float32; +inf where SRILM skips the context: no consistent back-off mass)."""
+        pruned (float32; +inf where SRILM skips the context: no consistent back-off mass).
+        ``history``: log10 P(h) per history order (:mod:`lmboot.lm.history`) instead of the
+        model's chain rule."""
         uni = self.orders[1].logp
-        marg = uni.copy()  # log10 P(h) of the histories of the next order
-        if self.bos is not None and self.eos is not None:
+        marg = history[1] if history else uni.copy()  # log10 P(h) of the histories of the next order
+        if not history and self.bos is not None and self.eos is not None:
             marg[self.bos] = uni[self.eos]  # P(<s> ...) as SRILM: p(</s>) stands in for p(<s>)
         out = {}
         for n in range(2, self.order + 1):
@@ -296,7 +300,7 @@ class _Model:
             num[zero] = den[zero] = 0.0
             valid = (num >= 0) & ((den > 0) | zero)
             pc = np.empty(len(o.logp), dtype=np.float32)
-            nxt = np.empty(len(o.logp), dtype=np.float32) if n < self.order else None
+            nxt = np.empty(len(o.logp), dtype=np.float32) if n < self.order and not history else None
             for s in _chunks(len(o.logp)):
                 ctx, L = o.pre[s], o.logp[s]
                 lbo = lo.logp[self.suffix(n, s)]
@@ -310,7 +314,7 @@ class _Model:
                 if nxt is not None:
                     nxt[s] = marg[ctx] + L
             out[n] = pc
-            marg = nxt
+            marg = history[n] if history and n < self.order else nxt
         return out
 
     def keep(self, pc: dict[int, np.ndarray], threshold: float) -> dict[int, np.ndarray]:
@@ -428,13 +432,16 @@ def _fit(model: _Model, pc: dict, budget: int, vocab_bytes: int) -> tuple[float,
 
 
 def prune(arpa: str | Path, out: str | Path, *, threshold: float | None = None, max_size: int | str | None = None,
-          binary: str | Path | None = None) -> PruneResult:
+          binary: str | Path | None = None, history=None, normalizer=None) -> PruneResult:
     """Prune the ARPA model ``arpa`` by relative entropy into ``out`` (and a KenLM ``binary``).
 
     Give ``threshold`` (a relative perplexity change, as SRILM's ``-prune``: ``1e-8`` prunes
     little, ``1e-6`` much; 0 prunes nothing) or ``max_size`` (bytes of the KenLM binary: an
     int or ``"5MB"``, ``"1.5GB"``...); with ``max_size`` the threshold is the smallest that
-    fits, checked on the real binary. Outputs are written atomically.
+    fits, checked on the real binary. ``history``: the LM's training text (a path, or
+    ``[(path, weight), ...]``), whose frequencies then give P(h) instead of the model's chain
+    rule (better for Kneser-Ney models, see :mod:`lmboot.lm.history`; text normalised by
+    ``normalizer`` as the LM text was). Outputs are written atomically.
 
     >>> prune("final.arpa", "small.arpa", threshold=1e-7).ngrams_after   # doctest: +SKIP
     [8931, 31022, 20418]
@@ -454,7 +461,13 @@ def prune(arpa: str | Path, out: str | Path, *, threshold: float | None = None, 
     model = _Model(src)
     if model.order < 2:
         raise LmbootError("a 1-gram model has nothing to prune (1-grams are never pruned)", path=src)
-    pc = model.deltas()
+    texts = [(history, None)] if isinstance(history, (str, Path)) else list(history or [])
+    if texts:
+        from lmboot.lm.history import history_logprobs
+
+        pc = model.deltas(history_logprobs(model, texts, normalizer))
+    else:
+        pc = model.deltas()
     vocab_bytes = model.vocab_bytes()
     target = budget
     with contextlib.ExitStack() as stack:
@@ -493,6 +506,7 @@ def prune(arpa: str | Path, out: str | Path, *, threshold: float | None = None, 
     return PruneResult(source=src, arpa=out, binary=Path(binary) if binary is not None else None,
                        ngrams_before=list(model.counts), ngrams_after=model.counts_after(keep), threshold=theta,
                        max_size=budget, binary_bytes=real, predicted_bytes=predicted,
+                       history=[str(t) for t, _ in texts] or None,
                        recomputed_backoffs=sum(int(m.sum()) for m, _ in new_bow.values()),
                        clamped_backoffs=clamped, seconds=time.perf_counter() - t0)
 

@@ -117,7 +117,10 @@ def lm_build(out: Path, i: dict, p: dict):
                "left_out": empty + dropped, "dev_ppl_common": round(r.mix_ppl_common, 2),
                "components": {c.name: round(c.dev_ppl_common, 2) for c in r.components}}
     if max_size:
-        pr = lm.prune(full, out / "lm.arpa", max_size=max_size, binary=out / "lm.bin")
+        # P(h) from the LM's own texts, weighted as interpolated (better than the chain rule of a
+        # Kneser-Ney model: docs/lm-build.md, "Size budget").
+        history = [(path, r.weights[name]) for name, path in sources if r.weights.get(name, 0) > 0]
+        pr = lm.prune(full, out / "lm.arpa", max_size=max_size, binary=out / "lm.bin", history=history)
         # The pruned model keeps every word, so its dev ppl_common compares with the full one's.
         ev = lm.evaluate([out / "lm.bin"], i["dev"])
         outs["full_arpa"] = full
