@@ -45,10 +45,23 @@ def _main(verbose: bool = typer.Option(False, "--verbose", "-v", help="Debug log
     log.setLevel(level)
 
 
-def _normalizer(lowercase: bool, digits: str):
+def _normalizer(lowercase: bool, digits: str, spoken_form: bool = False, lang: Optional[str] = None):
     from lmboot.text.normalize import Normalizer
 
-    return Normalizer(lowercase=lowercase, digits=digits)
+    if digits not in ("keep", "drop"):
+        raise LmbootError(f"--digits must be keep or drop, not {digits!r}")
+    if spoken_form and not lang:
+        raise LmbootError("--spoken-form needs --lang, the text's language (e.g. de, deu or deu_Latn)")
+    if lang is not None and not spoken_form:
+        raise LmbootError("--lang only says which language --spoken-form writes numbers in: add --spoken-form")
+    if lang is not None:
+        from lmboot.text.spoken import resolve_lang
+
+        try:
+            resolve_lang(lang)
+        except LmbootError as e:
+            raise LmbootError(f"--lang: {e}") from None
+    return Normalizer(lowercase=lowercase, digits=digits, spoken_form=spoken_form, lang=lang)
 
 
 def _progress(flag: Optional[bool]) -> bool:
@@ -98,6 +111,10 @@ def _distinct(outputs: dict) -> None:
 
 LOWER = typer.Option(True, "--lowercase/--keep-case", help="Lower-case text (no-op for caseless scripts).")
 DIGITS = typer.Option("keep", "--digits", help="keep | drop digits during normalisation.")
+SPOKEN = typer.Option(False, "--spoken-form", help="Write numbers, times, dates, currencies, percentages and "
+                      "symbols out as words in --lang before normalising (ASR-ready text).")
+LANG = typer.Option(None, "--lang", help="The text's language for --spoken-form: de, deu or deu_Latn style "
+                    "(grammars: en, de, hi; others keep digits).")
 
 
 # --------------------------------------------------------------------------------------
@@ -117,6 +134,8 @@ def lm_train(
         help="Force lmplz --discount_fallback on/off (default: automatic when data is too small)."),
     lowercase: bool = LOWER,
     digits: str = DIGITS,
+    spoken_form: bool = SPOKEN,
+    lang: Optional[str] = LANG,
 ) -> None:
     """Estimate an n-gram LM (modified Kneser-Ney) with KenLM's lmplz."""
     _ranged(("--order", order, 1, 6), *(("--prune", x, 0) for x in prune or ()))
@@ -125,7 +144,8 @@ def lm_train(
     from lmboot import lm
 
     res = lm.train(text, out, order=order, binary=binary, memory=memory, prune=_prune(prune),
-                   discount_fallback=discount_fallback, normalizer=_normalizer(lowercase, digits))
+                   discount_fallback=discount_fallback,
+                   normalizer=_normalizer(lowercase, digits, spoken_form, lang))
     typer.echo(res.summary())
 
 
@@ -139,6 +159,8 @@ def lm_eval(
     per_sentence: bool = typer.Option(False, "--per-sentence", help="Include per-sentence scores in the JSON."),
     lowercase: bool = LOWER,
     digits: str = DIGITS,
+    spoken_form: bool = SPOKEN,
+    lang: Optional[str] = LANG,
 ) -> None:
     """Perplexity (with/without OOVs, and on a common vocabulary) and OOV rate of TEXT."""
     _ranged(("--oov-penalty", oov_penalty, None, 0))
@@ -146,7 +168,8 @@ def lm_eval(
     from lmboot import lm
     from lmboot.io.corpus import write_json
 
-    res = lm.evaluate(lms, text, oov_penalty=oov_penalty, normalizer=_normalizer(lowercase, digits),
+    res = lm.evaluate(lms, text, oov_penalty=oov_penalty,
+                      normalizer=_normalizer(lowercase, digits, spoken_form, lang),
                       keep_sentences=per_sentence)
     typer.echo(res.summary())
     if json_out:
@@ -173,6 +196,8 @@ def lm_build(
                                             help="Progress bar while mixing (default: when stderr is a TTY)."),
     lowercase: bool = LOWER,
     digits: str = DIGITS,
+    spoken_form: bool = SPOKEN,
+    lang: Optional[str] = LANG,
 ) -> None:
     """One LM per text source, interpolated with weights tuned on --dev, written as one ARPA."""
     _ranged(("--order", order, 1, 6), *(("--prune", x, 0) for x in prune or ()))
@@ -190,7 +215,7 @@ def lm_build(
     try:
         res = lm.build(sources, dev, out, order=order, method=method,
                        binary=binary, work_dir=work_dir, prune=_prune(prune),
-                       normalizer=_normalizer(lowercase, digits), memory=memory,
+                       normalizer=_normalizer(lowercase, digits, spoken_form, lang), memory=memory,
                        progress=_progress(progress))
     except Exception:
         if fresh_parts:  # a failed first build leaves no half-made component directory
@@ -268,6 +293,8 @@ def winnow_cmd(
                                             help="Progress bar (default: when stderr is a terminal)."),
     lowercase: bool = LOWER,
     digits: str = DIGITS,
+    spoken_form: bool = SPOKEN,
+    lang: Optional[str] = LANG,
 ) -> None:
     """Keep sentences whose seed-LM perplexity is below a threshold."""
     _ranged(("--threshold", threshold, 0, None, True), ("--percentile", percentile, 0, 100, True))
@@ -275,7 +302,7 @@ def winnow_cmd(
     from lmboot import winnow
 
     res = winnow.winnow(text, lm_path, out_dir, threshold=threshold, percentile=percentile, dev=dev,
-                        normalizer=_normalizer(lowercase, digits), write_normalized=normalized,
+                        normalizer=_normalizer(lowercase, digits, spoken_form, lang), write_normalized=normalized,
                         progress=_progress(progress), plot=plot)
     typer.echo(res.summary())
 
@@ -316,21 +343,30 @@ def select_cmd(
     plot: bool = typer.Option(True, "--plot/--no-plot", help="Write histogram.png with the cut."),
     lowercase: bool = LOWER,
     digits: str = DIGITS,
+    spoken_form: bool = SPOKEN,
+    lang: Optional[str] = LANG,
+    src_lang: Optional[str] = typer.Option(None, "--src-lang", help="--spoken-form: the source side's language "
+                                           "(its numbers are written out in it; without it they stay digits)."),
 ) -> None:
     """Keep the general-domain pairs whose target side is nearest the in-domain seed set (with
     --source-domain: and whose source side is nearest in-domain source text)."""
     _ranged(("--keep-fraction", keep_fraction, 0, 1, True), ("--max-distance", max_distance),
             ("--top-k", top_k, 1), ("--k", k, 1), ("--dim", dim, 2), ("--fit-sample", fit_sample, 1),
             ("--order", order, 1, 6), ("--batch-size", batch_size, 1), ("--random-seed", random_seed, 0),
-            ("--repeat", repeat, 1))
+            ("--repeat", repeat, 1, 100))
     guard([general_src, general_tgt, seed, source_domain], dirs={"--out": (out_dir, SELECT_OUTPUTS + tuple(
         f"{stem}{p.suffix}" for stem in ("selected", "oversampled") for p in (general_src, general_tgt) if p))})
     from lmboot import select as select_mod
 
+    norm = _normalizer(lowercase, digits, spoken_form, lang)
+    if src_lang is not None and not spoken_form:
+        raise LmbootError("--src-lang only says which language --spoken-form writes the source side in: "
+                          "add --spoken-form")
+    src_norm = _normalizer(lowercase, digits, spoken_form, src_lang) if src_lang else None
     res = select_mod.select(
         general_src, general_tgt, seed, out_dir, method=method, keep_fraction=keep_fraction,
         max_distance=max_distance, top_k=top_k, k=k, embedder=embedder, random_seed=random_seed, dim=dim,
-        fit_sample=fit_sample, batch_size=batch_size, order=order, normalizer=_normalizer(lowercase, digits),
+        fit_sample=fit_sample, batch_size=batch_size, order=order, normalizer=norm, src_normalizer=src_norm,
         progress=_progress(progress), plot=plot, source_domain=source_domain, repeat=repeat)
     typer.echo(res.summary())
 
@@ -396,6 +432,12 @@ def nmt_train(
     seed: int = typer.Option(1, "--seed"),
     device: Optional[str] = typer.Option(None, "--device", help="cpu | cuda (default: cuda when available)."),
     threads: Optional[int] = typer.Option(None, "--threads", help="CPU threads (default: OMP_NUM_THREADS or cores)."),
+    precision: str = typer.Option("auto", "--precision",
+                                  help="auto (bf16 where the CPU/GPU has it, else fp32) | fp32 | bf16 | fp16 (CUDA)."),
+    deterministic: bool = typer.Option(True, "--deterministic/--fast-kernels",
+                                       help="Deterministic CPU kernels: bit-exact reruns on the same CPU kind."),
+    average: int = typer.Option(0, "--average",
+                                help="Average the last N validated checkpoints at the end; kept if dev chrF is better (0: off)."),
     progress: Optional[bool] = typer.Option(None, "--progress/--no-progress", help="Progress bar (default: on a TTY)."),
 ) -> None:
     """Train an encoder-decoder Transformer translator; re-run to resume after an interruption."""
@@ -404,7 +446,9 @@ def nmt_train(
             ("--warmup", warmup, 0), ("--batch-tokens", batch_tokens, 1), ("--max-len", max_len, 1),
             ("--label-smoothing", label_smoothing, 0, 1, False, True), ("--dropout", dropout, 0, 1, False, True),
             ("--valid-beam", valid_beam, 1), ("--valid-max", valid_max, 1), ("--seed", seed, 0),
-            ("--threads", threads, 1))
+            ("--threads", threads, 1), ("--average", average, 0, 64))
+    if average == 1:
+        raise LmbootError("--average must be 0 (off) or at least 2 checkpoints, not 1")
     guard([src, tgt, dev_src, dev_tgt, spm_model, init_from], dirs={"--model": (model, MODEL_OUTPUTS)})
     from lmboot.nmt.train import train
 
@@ -414,7 +458,7 @@ def nmt_train(
                 save_every=save_every, patience=patience or None, lr=lr, warmup_steps=warmup,
                 batch_tokens=batch_tokens, max_len=max_len, label_smoothing=label_smoothing, dropout=dropout,
                 valid_beam=valid_beam, valid_max=valid_max, seed=seed, device=device, threads=threads,
-                progress=_progress(progress))
+                precision=precision, deterministic=deterministic, average=average, progress=_progress(progress))
     typer.echo(res.summary())
 
 
@@ -549,6 +593,11 @@ def rescore_cmd(
     tune_on: Optional[Path] = typer.Option(None, "--tune-on", help="Dev n-best JSONL with refs: tune lambda and mu."),
     metric: str = typer.Option("chrf", "--metric", help="chrf | bleu | wer: tuned and reported (when refs exist)."),
     save_weights: Optional[Path] = typer.Option(None, "--save-weights", help="Write the tuned weights here."),
+    tune_dev: Optional[Path] = typer.Option(None, "--tune-dev",
+                                            help="In-domain target dev text: tune lambda and mu by the dev perplexity "
+                                                 "of the final LM (the --lm and --tune-lm LMs + the rescored text)."),
+    tune_lm: Optional[List[Path]] = typer.Option(None, "--tune-lm",
+                                                 help="With --tune-dev: another LM of the final mixture (repeatable)."),
     oov_penalty: Optional[float] = typer.Option(None, "--oov-penalty",
                                                 help="log10 charged per word the LM lacks (default: its own <unk>)."),
     json_out: Optional[Path] = typer.Option(None, "--json", help="Write what was measured as JSON."),
@@ -556,11 +605,13 @@ def rescore_cmd(
                                             help="Progress bar (default: when stderr is a terminal and not -q)."),
     lowercase: bool = LOWER,
     digits: str = DIGITS,
+    spoken_form: bool = SPOKEN,
+    lang: Optional[str] = LANG,
 ) -> None:
     """Rescore n-best lists with the seed LM and keep the best hypothesis of each."""
     _ranged(("--lm-weight", lm_weight), ("--length-penalty", length_penalty), ("--norm-exponent", norm_exponent, 0),
             ("--oov-penalty", oov_penalty, None, 0))
-    guard([nbest, lm_path, weights_from, tune_on],
+    guard([nbest, lm_path, weights_from, tune_on, tune_dev, *(tune_lm or [])],
           files={"--out-jsonl": out_jsonl, "--out-txt": out_txt, "--save-weights": save_weights, "--json": json_out})
     _distinct({"--out-jsonl": out_jsonl, "--out-txt": out_txt, "--save-weights": save_weights, "--json": json_out})
     from lmboot import rescore as rs
@@ -570,12 +621,26 @@ def rescore_cmd(
     if weights_from and (explicit or tune_on):
         raise LmbootError("--weights-from cannot be combined with --lm-weight/--length-penalty/"
                           "--norm-exponent or --tune-on")
-    if tune_on and ("lm_weight" in explicit or "length_penalty" in explicit):
-        raise LmbootError("--tune-on chooses --lm-weight and --length-penalty itself; give neither")
+    if (tune_on or tune_dev) and ("lm_weight" in explicit or "length_penalty" in explicit):
+        raise LmbootError("--tune-on/--tune-dev choose --lm-weight and --length-penalty themselves; give neither")
+    if tune_on and tune_dev:
+        raise LmbootError("give --tune-on (references) or --tune-dev (dev perplexity), not both")
+    if tune_lm and not tune_dev:
+        raise LmbootError("--tune-lm needs --tune-dev")
+    if weights_from and tune_dev:
+        raise LmbootError("--weights-from cannot be combined with --tune-dev")
+    objective = None
+    if tune_dev:
+        from lmboot.lm.objective import DevObjective
+
+        objective = DevObjective([lm_path, *(tune_lm or [])], tune_dev,
+                                 normalizer=_normalizer(lowercase, digits, spoken_form, lang),
+                                 **({"oov_penalty": oov_penalty} if oov_penalty is not None else {}))
     weights = rs.Weights.from_json(weights_from) if weights_from else rs.Weights(**explicit)
     res = rs.run(nbest, lm_path, out_jsonl, out_txt, weights=weights, tune_on=tune_on, metric=metric,
-                 save_weights=save_weights, json_out=json_out, normalizer=_normalizer(lowercase, digits),
-                 oov_penalty=oov_penalty, progress=_progress(progress))
+                 save_weights=save_weights, json_out=json_out,
+                 normalizer=_normalizer(lowercase, digits, spoken_form, lang),
+                 oov_penalty=oov_penalty, progress=_progress(progress), objective=objective)
     typer.echo(res.summary())
 
 
@@ -621,6 +686,8 @@ def eval_wer(
     json_out: Optional[Path] = typer.Option(None, "--json", help="All figures as JSON."),
     lowercase: bool = LOWER,
     digits: str = DIGITS,
+    spoken_form: bool = SPOKEN,
+    lang: Optional[str] = LANG,
 ) -> None:
     """WER of one or more LMs (with relative change vs the first): n-best rescoring or real decoding."""
     _ranged(("--oov-penalty", oov_penalty, None, 0), ("--limit", limit, 1))
@@ -631,7 +698,7 @@ def eval_wer(
 
     if (nbest is None) == (audio is None):
         raise LmbootError("give exactly one of --nbest (rescoring) or --audio (decoding)")
-    norm = _normalizer(lowercase, digits)
+    norm = _normalizer(lowercase, digits, spoken_form, lang)
     if nbest is not None:
         from lmboot.rescore import Weights
 
@@ -665,13 +732,16 @@ def eval_synth(
     limit: Optional[int] = typer.Option(None, "--limit", help="Only the first N sentences."),
     lowercase: bool = LOWER,
     digits: str = DIGITS,
+    spoken_form: bool = SPOKEN,
+    lang: Optional[str] = LANG,
 ) -> None:
     """Speak test sentences with espeak-ng into 16 kHz mono WAVs (resumable)."""
     _ranged(("--speed", speed, 1), ("--limit", limit, 1))
     guard([text], dirs={"--out": (out, None)})
     from lmboot.evaluate import synth
 
-    res = synth(text, out, voice=voice, speed=speed, limit=limit, normalizer=_normalizer(lowercase, digits),
+    res = synth(text, out, voice=voice, speed=speed, limit=limit,
+                normalizer=_normalizer(lowercase, digits, spoken_form, lang),
                 progress=_progress(None))
     typer.echo(res.summary())
 
@@ -691,6 +761,8 @@ def eval_simulate(
     ref_prob: float = typer.Option(0.5, "--ref-prob", help="Probability that the reference is in its list."),
     lowercase: bool = LOWER,
     digits: str = DIGITS,
+    spoken_form: bool = SPOKEN,
+    lang: Optional[str] = LANG,
 ) -> None:
     """Simulated recogniser n-best lists (labelled 'simulated') for a language without a recogniser."""
     _ranged(("--target-wer", target_wer, 0, 1, True, True), ("--nbest", nbest, 1), ("--seed", seed, 0),
@@ -700,7 +772,7 @@ def eval_simulate(
 
     res = simulate(refs_path, out, vocab_from=vocab_from, target_wer=target_wer, nbest=nbest, seed=seed,
                    similarity=similarity, voice=voice, neighbours=neighbours, ref_prob=ref_prob,
-                   normalizer=_normalizer(lowercase, digits))
+                   normalizer=_normalizer(lowercase, digits, spoken_form, lang))
     typer.echo(res.summary())
 
 @app.command("run")

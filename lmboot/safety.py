@@ -187,7 +187,8 @@ def guard(inputs: Iterable[PathLike | None] = (), files: Mapping[str, PathLike |
 
 def os_error_line(e: OSError) -> str:
     """One line for an OSError: ``PATH: cause`` (the OS's words)."""
-    why = e.strerror or str(e) or type(e).__name__
+    # numpy's tofile raises OSError("N requested and M written") without errno: its own words
+    why = e.strerror or (str(e.args[0]) if e.args and e.args[0] is not None else "") or type(e).__name__
     name = e.filename if e.filename is not None else None
     if name is not None and e.filename2 is not None:
         return f"{name} -> {e.filename2}: {why}".replace("\n", " ")
@@ -268,6 +269,7 @@ def clean_stale_temps_of(path: PathLike) -> list[Path]:
 
 __all__ = ["check_range", "check_output_file", "check_output_dir", "refuse_overwrite", "guard",
            "os_error_line", "clean_stale_temps", "clean_stale_temps_of", "write_checksum", "verify_checksum",
+           "cached_sha256", "record_checksums", "verify_checksums",
            "unknown_to_all", "warn_dev_unknown"]
 
 
@@ -289,6 +291,16 @@ def _sha256(path: PathLike) -> str:
     from lmboot.io.corpus import sha256
 
     return sha256(path)
+
+
+def cached_sha256(path: PathLike) -> str:
+    """sha256 of a file, remembered in this process by (path, size, mtime, inode): a model
+    checked once is not hashed again by the next command of the same run."""
+    st = os.stat(path)
+    key = (os.path.realpath(path), st.st_size, st.st_mtime_ns, st.st_ino)
+    if key not in _verified:
+        _verified[key] = _sha256(path)
+    return _verified[key]
 
 
 def is_kenlm_binary(path: PathLike) -> bool:
@@ -337,17 +349,37 @@ def verify_checksum(path: PathLike) -> None:
             _warned.add(str(p))
             log.warning("%s: no checksum file %s; loading it unverified", p, side.name)
         return
-    st = p.stat()
-    key = (os.path.realpath(p), st.st_size, st.st_mtime_ns, st.st_ino)
     try:
         want = side.read_text(encoding="utf-8").split()[0].lower()
     except (OSError, UnicodeDecodeError, IndexError):
         raise LmbootError(f"unreadable checksum file {side.name}", path=p) from None
-    got = _verified.get(key) or _sha256(p)
+    got = cached_sha256(p)
     if got != want:
         raise LmbootError(f"checksum mismatch (sha256 {got[:12]}..., {side.name} says {want[:12]}...): "
                           "the file is corrupt or was changed; rebuild it", path=p)
-    _verified[key] = got
+
+
+def record_checksums(directory: PathLike, names: Iterable[str]) -> dict[str, str]:
+    """``{name: sha256}`` of files in ``directory``, for a model's own metadata (see
+    :func:`verify_checksums`)."""
+    d = Path(directory)
+    return {n: cached_sha256(d / n) for n in sorted(names)}
+
+
+def verify_checksums(directory: PathLike, recorded: Mapping[str, str], fix: str) -> None:
+    """Check the files of a model directory against the sha256 recorded when it was written.
+
+    A file missing or changed is an LmbootError naming it; ``fix`` says what to do
+    (e.g. "export the model again")."""
+    d = Path(directory)
+    for name, want in sorted(recorded.items()):
+        f = d / name
+        if not f.is_file():
+            raise LmbootError(f"incomplete: {name} missing; {fix}", path=d)
+        got = cached_sha256(f)
+        if got != str(want).lower():
+            raise LmbootError(f"checksum mismatch (sha256 {got[:12]}..., recorded {str(want)[:12]}...): "
+                              f"the file is corrupt or was changed; {fix}", path=f)
 
 
 # --------------------------------------------------------------------------------------

@@ -8,7 +8,13 @@ For each preset it measures, in the same run and on the same generated toy bitex
     BeamSearchSeq2SeqGenerator called directly on batches of 32 length-sorted sentences.
 Uses CUDA when available (``--device`` to force).
 
+With ``--precision-table`` it measures instead, in one run on the same data, lmboot.nmt.train's
+target tokens/s for every precision (fp32, bf16 autocast) with and without deterministic
+kernels, the ratio to today's default before this option existed (fp32, deterministic), and
+a bare loop under ``torch.compile`` (what it gave, or why it failed).
+
     OMP_NUM_THREADS=2 .venv/bin/python scripts/bench_nmt.py --presets tiny,small --steps 30
+    OMP_NUM_THREADS=2 .venv/bin/python scripts/bench_nmt.py --presets tiny --steps 60 --precision-table
 """
 from __future__ import annotations
 
@@ -56,6 +62,77 @@ def bare_train(model_dir: Path, pairs, steps: int, dev) -> float:
     return ntok / (time.perf_counter() - t0)
 
 
+def compiled_train(model_dir: Path, pairs, steps: int, dev, precision: str) -> tuple[float, float]:
+    """(target tokens/s after compilation, compile seconds) of the bare loop under torch.compile."""
+    import torch
+
+    from lmboot.nmt import model as M
+    from lmboot.nmt import precision as P
+    from lmboot.nmt.data import build_train_pipeline, to_seq2seq_batch
+
+    info = M.read_info(model_dir)
+    tok = M.load_tokenizer(model_dir, info)
+    p = M.PRESETS[info.preset]
+    torch.manual_seed(0)
+    model = M.build_model(info, dev).train()
+    cmodel = torch.compile(model, dynamic=True)
+    opt = torch.optim.AdamW(model.parameters(), lr=1e-4)
+    it = iter(build_train_pipeline(pairs, tok, info.src_lang, info.tgt_lang, batch_tokens=p.batch_tokens,
+                                   max_len=128, seed=0))
+    batches = [to_seq2seq_batch(next(it), dev) for _ in range(steps + 5)]
+    ntok, t0, tc = 0, None, time.perf_counter()
+    compile_s = 0.0
+    for i, b in enumerate(batches):
+        if i == 5:  # the first batches compile (dynamic shapes: a few recompilations)
+            _sync(dev)
+            t0, ntok = time.perf_counter(), 0
+            compile_s = t0 - tc
+        inp, tgt = b.as_auto_regressive()
+        s, sl = inp.as_source_input()
+        t, tl = inp.as_target_input()
+        with P.autocast(precision, dev.type):
+            loss = cmodel(s, sl, t, tl, targets=tgt.seqs, label_smoothing=0.1, reduction="sum")
+        opt.zero_grad()
+        (loss / tgt.num_elements).backward()
+        opt.step()
+        ntok += tgt.num_elements
+    _sync(dev)
+    return ntok / (time.perf_counter() - t0), compile_s
+
+
+def precision_table(d: Path, pairs, args, dev) -> None:
+    """lmboot.nmt.train's target tokens/s per precision and determinism, same data, one run."""
+    import platform
+
+    from lmboot.nmt import train
+    from lmboot.nmt.precision import cpu_flags, resolve
+
+    flags = sorted(f for f in cpu_flags() if "bf16" in f or "amx" in f or "vnni" in f)
+    print(f"cpu {platform.processor() or platform.machine()}, flags {' '.join(flags) or '-'}; "
+          f"precision auto -> {resolve('auto', dev.type)}")
+    print(f"{'preset':8} {'precision':9} {'deterministic':>13} {'tgt tok/s':>10} {'vs fp32+det':>11} {'final loss':>10}")
+    for preset in args.presets.split(","):
+        ref = None
+        for prec in ("fp32", "bf16"):
+            for det in (True, False):
+                m = d / f"{preset}-{prec}-{det}"
+                res = train(d / "train.en", d / "train.xx", m, src_lang="eng_Latn", tgt_lang="xyz_Deva",
+                            preset=preset, spm_model=d / "spm.model", max_steps=args.steps, valid_every=10**9,
+                            device=args.device, threads=args.threads, progress=False, precision=prec,
+                            deterministic=det)
+                ref = ref or res.target_tokens_per_s
+                print(f"{preset:8} {prec:9} {str(det):>13} {res.target_tokens_per_s:10,.0f} "
+                      f"{res.target_tokens_per_s / ref:11.2f} {res.last_loss:10.3f}", flush=True)
+        for prec in ("fp32", "bf16"):
+            try:
+                tps, cs = compiled_train(d / f"{preset}-fp32-True", pairs, args.steps, dev, prec)
+                print(f"{preset:8} {prec:9} {'torch.compile':>13} {tps:10,.0f} {tps / ref:11.2f} "
+                      f"(bare loop, {cs:.0f} s to compile)", flush=True)
+            except Exception as e:  # noqa: BLE001 - report what torch.compile did, whatever it raised
+                print(f"{preset:8} {prec:9} {'torch.compile':>13} failed: {type(e).__name__}: "
+                      f"{str(e).splitlines()[0][:120] if str(e) else ''}", flush=True)
+
+
 def bare_translate(model_dir: Path, sentences, dev, beam: int = 5) -> float:
     import torch
 
@@ -100,6 +177,8 @@ def main() -> None:
     ap.add_argument("--pairs", type=int, default=3000)
     ap.add_argument("--device", default=None, help="cpu | cuda (default: cuda when available)")
     ap.add_argument("--threads", type=int, default=None)
+    ap.add_argument("--precision-table", action="store_true",
+                    help="tokens/s per precision and determinism (and torch.compile) instead")
     args = ap.parse_args()
 
     import torch
@@ -118,6 +197,9 @@ def main() -> None:
         test = [s for s, _ in make_pairs(args.sentences, seed=2, min_len=5, max_len=25)]
         write_lines(d / "test.en", test)
         train_spm([d / "train.en"], [d / "train.xx"], d / "spm.model", vocab_size=1000)
+        if args.precision_table:
+            precision_table(d, pairs, args, dev)
+            return
         print(f"{'preset':8} {'params':>8} {'train tgt tok/s':>16} {'bare fairseq2':>14} {'ratio':>6} "
               f"{'translate sent/s':>17} {'bare generator':>15} {'ratio':>6}")
         for preset in args.presets.split(","):

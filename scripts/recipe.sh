@@ -34,8 +34,10 @@ bash "$root/scripts/setup.sh"
 export PATH="$root/.venv/bin:$PATH"
 mkdir -p "$exp"
 
-if run 1; then say 1 "seed LM on the in-domain seed set"
+if run 1; then say 1 "seed LM; the best LM without translation: seed + general target text, interpolated on dev"
   lmboot lm train "$data/seed.$tgt" --out "$exp/seed.arpa" --binary "$exp/seed.bin" --order "$order"
+  lmboot lm build --text seed="$data/seed.$tgt" --text general="$data/general.$tgt" --dev "$data/dev.$tgt" \
+    --out "$exp/baseline.arpa" --binary "$exp/baseline.bin" --order "$order" --work-dir "$exp/lm-parts"
 fi
 
 if run 2; then say 2 "select general bitext near the seed (embedding centroid distance)"
@@ -70,11 +72,10 @@ if run 6; then say 6 "n-best translation of the in-domain source text"
     --txt "$exp/top1.$tgt" --beam "$beam" --nbest "$nbest" "${ref[@]}"
 fi
 
-if run 7; then say 7 "rescore the n-best lists with the seed LM, weights tuned (chrF) on the NMT dev pairs"
-  lmboot nmt translate "$exp/dev.$src" --model "$exp/selftrain/model" --out "$exp/dev.nbest.jsonl" \
-    --ref "$exp/dev.$tgt" --beam "$beam" --nbest "$nbest"
-  lmboot rescore "$exp/nbest.jsonl" --lm "$exp/seed.bin" --tune-on "$exp/dev.nbest.jsonl" --metric chrf \
-    --save-weights "$exp/rescore.weights.json" --out-jsonl "$exp/rescored.jsonl" --out-txt "$exp/rescored.$tgt"
+if run 7; then say 7 "rescore the n-best lists with the seed LM, weights tuned by the final LM's in-domain dev perplexity"
+  lmboot rescore "$exp/nbest.jsonl" --lm "$exp/seed.bin" --tune-dev "$data/dev.$tgt" \
+    --tune-lm "$exp/lm-parts/general.arpa" --save-weights "$exp/rescore.weights.json" \
+    --out-jsonl "$exp/rescored.jsonl" --out-txt "$exp/rescored.$tgt"
 fi
 
 if run 8; then say 8 "winnow: drop translations the seed LM finds too improbable"
@@ -82,16 +83,18 @@ if run 8; then say 8 "winnow: drop translations the seed LM finds too improbable
     --dev "$data/dev.$tgt" --out "$exp/winnow"
 fi
 
-if run 9; then say 9 "final LM: seed + kept translations, interpolated with weights tuned on dev"
-  lmboot lm build --text seed="$data/seed.$tgt" --text mt="$exp/winnow/kept.txt" --dev "$data/dev.$tgt" \
-    --out "$exp/final.arpa" --binary "$exp/final.bin" --order "$order" --method linear --json "$exp/final.json"
+if run 9; then say 9 "final LM: seed + general text + kept translations, interpolated with weights tuned on dev"
+  lmboot lm build --text seed="$data/seed.$tgt" --text general="$data/general.$tgt" --text mt="$exp/winnow/kept.txt" \
+    --dev "$data/dev.$tgt" --out "$exp/final.arpa" --binary "$exp/final.bin" --order "$order" --method linear \
+    --work-dir "$exp/lm-parts" --json "$exp/final.json"
 fi
 
-if run 10; then say 10 "evaluate seed-only vs final LM: perplexity and simulated WER on the test set"
-  lmboot lm eval "$data/test.$tgt" --lm "$exp/seed.bin" --lm "$exp/final.bin" --json "$exp/ppl.json"
+if run 10; then say 10 "evaluate seed-only, the best LM without translation and the final LM on the test set"
+  lmboot lm eval "$data/test.$tgt" --lm "$exp/seed.bin" --lm "$exp/baseline.bin" --lm "$exp/final.bin" \
+    --json "$exp/ppl.json"
   lmboot eval simulate "$data/test.$tgt" --out "$exp/test.sim.jsonl" \
     --vocab-from "$data/seed.$tgt" --vocab-from "$data/general.$tgt" --target-wer 0.25 --seed "$seed"
-  lmboot eval wer --nbest "$exp/test.sim.jsonl" --lm "$exp/seed.bin" --lm "$exp/final.bin" \
+  lmboot eval wer --nbest "$exp/test.sim.jsonl" --lm "$exp/seed.bin" --lm "$exp/baseline.bin" --lm "$exp/final.bin" \
     --json "$exp/wer.json"
 fi
 echo "recipe done: $exp" >&2

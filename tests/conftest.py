@@ -1,7 +1,13 @@
-"""Shared fixtures: the bundled toy corpora, ../shared data (skipped when absent), tiny LMs."""
+"""Shared fixtures: the bundled toy corpora, ../shared data (skipped when absent), tiny LMs.
+
+Only what is genuinely optional may skip: ../shared data, CUDA, the sentence-transformers extra.
+A required dependency that is missing (torch, fairseq2, ctranslate2, pocketsphinx, KenLM,
+espeak-ng, sox, torchrun) fails, so a broken install never passes as a row of skips.
+"""
 from __future__ import annotations
 
 import os
+import shutil
 import sys
 from pathlib import Path
 
@@ -17,7 +23,7 @@ sys.path.insert(0, str(ROOT))
 @pytest.fixture(scope="session")
 def toy() -> Path:
     if not (TOY / "seed.hi").exists():
-        pytest.skip("corpora/toy not generated")
+        pytest.fail("corpora/toy is missing from the checkout")
     return TOY
 
 
@@ -55,3 +61,21 @@ def kenlm_ready():
     if tools.find_tool("lmplz") is None:
         pytest.fail("KenLM tools missing: run bash scripts/setup.sh")
     return True
+
+
+def require_program(name: str) -> str:
+    """The path of a required program (espeak-ng, sox, torchrun...); a test fails without it."""
+    found = shutil.which(name) or (shutil.which(name, path=str(Path(sys.executable).parent)))
+    if found is None:
+        pytest.fail(f"{name} is missing: run bash scripts/setup.sh")
+    return found
+
+
+def one_error_line(stderr: str, needle: str = "") -> str:
+    """The single ``lmboot: error:`` line of a refused command: stderr holds no traceback and,
+    besides ``[lmboot]`` log lines, exactly one non-empty line, which contains ``needle``."""
+    assert "Traceback" not in stderr, stderr
+    lines = [x for x in stderr.splitlines() if x.strip() and not x.startswith("[lmboot]")]
+    assert len(lines) == 1, stderr
+    assert lines[0].startswith("lmboot: error: ") and needle in lines[0], (needle, stderr)
+    return lines[0]

@@ -119,6 +119,9 @@ OVERWRITE = [
                             "--json", "in.hi"], "in.hi"),
     ("lm-build-binary-dev", ["lm", "build", "--text", "in.hi", "--dev", "dev.hi", "--out", "o.arpa",
                              "--binary", "dev.hi"], "dev.hi"),
+    ("lm-prune-out", ["lm", "prune", "s.arpa", "--out", "s.arpa", "--threshold", "1e-8"], "s.arpa"),
+    ("lm-prune-binary-history", ["lm", "prune", "s.arpa", "--out", "o.arpa", "--threshold", "1e-8",
+                                 "--history-text", "seed.hi", "--binary", "seed.hi"], "seed.hi"),
     ("winnow-kept", ["winnow", "kept.txt", "--lm", "s.arpa", *A, "--out", "."], "kept.txt"),
     ("winnow-dev-dropped", ["winnow", "in.hi", "--lm", "s.arpa", "--percentile", "90", "--dev", "dropped.tsv",
                             "--out", "."], "dropped.tsv"),
@@ -129,7 +132,8 @@ OVERWRITE = [
                                        "--source-domain", "selected.en", "--out", "."], "selected.en"),
     ("spm-out-tgt", ["nmt", "spm", "--src", "in.en", "--tgt", "in.hi", "--out", "in.hi"], "in.hi"),
     ("train-spm-in-model", ["nmt", "train", "in.en", "in.hi", "--model", "model", "--src-lang", "a",
-                            "--tgt-lang", "b", "--spm", "model/config.json"], "config.json"),
+                            "--tgt-lang", "b", "--spm", "model/config.json"],
+     "model/config.json: --model model would overwrite this input (config.json is one of its outputs)"),
     ("train-model-is-input", ["nmt", "train", "in.en", "in.hi", "--model", "in.hi", "--src-lang", "a",
                               "--tgt-lang", "b"], "in.hi"),
     ("translate-out", ["nmt", "translate", "in.en", "--model", "fake", "--out", "in.en"], "in.en"),
@@ -137,8 +141,9 @@ OVERWRITE = [
     ("translate-txt-is-out", ["nmt", "translate", "in.en", "--model", "fake", "--out", "o.jsonl",
                               "--txt", "o.jsonl"], "o.jsonl"),
     ("self-train-model-in-out", ["nmt", "self-train", "--model", "model", "--source", "in.en", "--out", ".",
-                                 "--train-src", "in.en", "--train-tgt", "in.hi"], "model"),
-    ("export-onto-model", ["nmt", "export", "fake", "--out", "fake"], "fake"),
+                                 "--train-src", "in.en", "--train-tgt", "in.hi"],
+     "model: --out . would overwrite this input (model is one of its outputs)"),
+    ("export-onto-model", ["nmt", "export", "fake", "--out", "fake"], "fake: --out is this input"),
     ("rescore-jsonl", ["rescore", "nbest.jsonl", "--lm", "s.arpa", "--out-jsonl", "nbest.jsonl"], "nbest.jsonl"),
     ("rescore-txt-lm", ["rescore", "nbest.jsonl", "--lm", "s.arpa", "--out-txt", "s.arpa"], "s.arpa"),
     ("rescore-save-weights", ["rescore", "nbest.jsonl", "--lm", "s.arpa", "--tune-on", "nbest.jsonl",
@@ -224,6 +229,7 @@ RANGES = [
     ("select-k", [*SEL, "--method", "knn", "--k", "0"], "--k"),
     ("select-max-distance-inf", [*SEL, "--max-distance", "inf"], "--max-distance"),
     ("select-repeat-0", [*SEL, "--repeat", "0"], "--repeat"),
+    ("select-repeat-huge", [*SEL, "--repeat", "1000000000"], "--repeat must be an integer in [1, 100]"),
     ("spm-coverage", [*SPM, "--character-coverage", "2.0"], "--character-coverage"),
     ("spm-vocab", [*SPM, "--vocab-size", "0"], "--vocab-size"),
     ("train-lr-nan", [*TR, "--lr", "nan"], "--lr"),
@@ -250,6 +256,15 @@ RANGES = [
     ("simulate-ref-prob", [*SIM, "--ref-prob", "2"], "--ref-prob"),
     ("simulate-nbest", [*SIM, "--nbest", "0"], "--nbest"),
     ("synth-speed", ["eval", "synth", "in.en", "-o", "audio", "--speed", "0"], "--speed"),
+    # Spoken form (issue 19): it needs the text's language, a well-formed code, and nothing else asks for one.
+    ("lm-build-spoken-no-lang", ["lm", "build", "--text", "in.hi", "--dev", "dev.hi", "--out", "o.arpa",
+                                 "--spoken-form"], "--spoken-form needs --lang"),
+    ("winnow-lang-malformed", ["winnow", "in.hi", "--lm", "s.arpa", *A, "--out", "w", "--spoken-form", "--lang",
+                               "hin Deva"], "--lang"),
+    ("rescore-lang-without-spoken", [*RS, "--lang", "hi"], "--lang only"),
+    ("select-src-lang-without-spoken", ["select", "in.en", "in.hi", "--seed", "seed.hi", "--out", "sel",
+                                        "--src-lang", "en"], "--src-lang"),
+    ("synth-digits-spell", ["eval", "synth", "in.en", "-o", "audio", "--digits", "spell"], "--digits"),
 ]
 
 # ------------------------------------------------------------------------------------------
@@ -299,6 +314,8 @@ CONFIG = [
     ("nmt-lr-bool", "[nmt]\nlr = true\n", "[nmt] lr"),
     ("oversample-repeat-0", "[oversample]\nrepeat = 0\n", "[oversample] repeat"),
     ("unknown-key", "[winnow]\npercentil = 90\n", "percentil"),
+    ("text-spoken-form-yes", "[text]\nspoken_form = \"yes\"\n", "[text] spoken_form"),
+    ("text-spoken-form-bad-lang", "[run]\ntgt_lang = \"hin Deva\"\n\n[text]\nspoken_form = true\n", "[run] tgt_lang"),
 ]
 
 
@@ -387,7 +404,6 @@ def test_start_point_decides_resume_init_or_scratch(tmp_path):
 
 @pytest.fixture(scope="module")
 def nmt_base(tmp_path_factory):
-    pytest.importorskip("fairseq2")
     from lmboot.io.corpus import write_bitext
     from lmboot.nmt import train
     from toy_nmt import make_pairs
@@ -464,6 +480,23 @@ def test_cli_fine_tune_killed_after_config_resumes_from_init(nmt_base, tmp_path)
     a, b = _weights(tmp_path / "ref"), _weights(m)
     assert all(torch.equal(a[k], b[k]) for k in a), "the re-run did not start from --init-from"
     assert not list(m.rglob(".*.tmp"))
+
+
+def test_self_train_on_a_truncated_checkpoint_leaves_nothing(nmt_base, tmp_path):
+    """The refusal comes when the round's translation loads the model: no round-1/source.txt behind."""
+    m = tmp_path / "m"
+    shutil.copytree(nmt_base / "base", m)
+    ck = m / "checkpoints" / "last.pt"
+    ck.write_bytes(ck.read_bytes()[: ck.stat().st_size // 2])
+    p = subprocess.run([sys.executable, "-m", "lmboot", "nmt", "self-train", "--model", str(m), "--source",
+                        str(nmt_base / "train.en"), "--out", "st", "--train-src", str(nmt_base / "train.en"),
+                        "--train-tgt", str(nmt_base / "train.xx"), "--threads", "1", "--steps", "1"],
+                       capture_output=True, text=True, cwd=tmp_path, timeout=300,
+                       env={**os.environ, "PYTHONPATH": str(ROOT), "OMP_NUM_THREADS": "1"})
+    assert "Traceback" not in p.stderr and p.returncode == 2, p.stderr
+    lines = [x for x in p.stderr.splitlines() if x.strip() and not x.startswith("[lmboot]")]
+    assert len(lines) == 1 and f"{ck}: corrupt or unreadable checkpoint" in lines[0], p.stderr
+    assert not (tmp_path / "st").exists(), sorted(map(str, (tmp_path / "st").rglob("*")))
 
 
 def test_stale_temporaries_of_a_killed_run_are_cleaned(base, tmp_path):

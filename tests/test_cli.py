@@ -1,23 +1,42 @@
 """The command line as a user meets it: help, one-line errors with exit 2, doctor."""
 from __future__ import annotations
 
+import os
+import re
 import subprocess
 import sys
 
 import pytest
 
-from conftest import ROOT
+from conftest import ROOT, one_error_line
 
 
 def run(*args, cwd=None):
-    return subprocess.run([sys.executable, *args], capture_output=True, text=True, cwd=cwd or ROOT)
+    return subprocess.run([sys.executable, *args], capture_output=True, text=True, cwd=cwd or ROOT,
+                          env={**os.environ, "COLUMNS": "100"})
 
 
-def test_checkout_launcher_help():
+def listed_commands(help_text: str) -> list[str]:
+    """The command names of the "Commands" box of a Typer --help, in the order shown
+    (continuation lines of a wrapped description start with blanks, not a name)."""
+    box = help_text.split("─ Commands ─", 1)[1].split("╰", 1)[0]
+    return [m.group(1) for m in re.finditer(r"^│ ([a-z][\w-]*) ", box, re.M)]
+
+
+COMMANDS = {"winnow", "select", "rescore", "run", "doctor", "lm", "nmt", "eval"}
+SUBCOMMANDS = {"lm": {"train", "eval", "build", "prune"}, "nmt": {"spm", "train", "translate", "export", "self-train"},
+               "eval": {"wer", "synth", "simulate"}}
+
+
+def test_checkout_launcher_help_lists_every_command_once():
     p = run("cli.py", "--help")
-    assert p.returncode == 0
-    for cmd in ("lm", "winnow", "doctor"):
-        assert cmd in p.stdout
+    assert p.returncode == 0, p.stderr
+    shown = listed_commands(p.stdout)
+    assert sorted(shown) == sorted(COMMANDS), shown  # every command, nothing else, each once
+    for group, subs in SUBCOMMANDS.items():
+        q = run("cli.py", group, "--help")
+        assert q.returncode == 0 and f"Usage: lmboot {group} " in q.stdout, q.stdout
+        assert sorted(listed_commands(q.stdout)) == sorted(subs), q.stdout
 
 
 @pytest.mark.parametrize("argv, needle", [
@@ -38,7 +57,8 @@ def test_invalid_utf8_via_cli(tmp_path):
     bad = tmp_path / "bad.txt"
     bad.write_bytes(b"ok\n\xff\xfe\n")
     p = run(str(ROOT / "cli.py"), "lm", "train", str(bad), "--out", str(tmp_path / "m.arpa"))
-    assert p.returncode == 2 and f"{bad}:2: invalid UTF-8" in p.stderr
+    assert p.returncode == 2
+    one_error_line(p.stderr, f"{bad}:2: invalid UTF-8")
     assert not (tmp_path / "m.arpa").exists()
 
 

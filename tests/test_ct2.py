@@ -14,9 +14,8 @@ from pathlib import Path
 
 import pytest
 
-torch = pytest.importorskip("torch")
-pytest.importorskip("fairseq2")
-ctranslate2 = pytest.importorskip("ctranslate2")
+import ctranslate2  # required dependencies: missing, the module fails to collect (never skips)
+import torch
 
 from lmboot.io.corpus import write_bitext  # noqa: E402
 from lmboot.errors import LmbootError  # noqa: E402
@@ -183,6 +182,87 @@ def test_export_bad_input_is_one_line_exit_2_and_writes_nothing(quick, data, tmp
     with pytest.raises(LmbootError, match="unknown engine"):
         translate(quick, data / "dev.en", tmp_path / "o.jsonl", engine="onnx", threads=1)
     assert not (tmp_path / "o.jsonl").exists()
+
+
+def _copy_export(src: Path, dst: Path, rehash: bool = False, **changes) -> Path:
+    """A copy of an export with some files replaced (name -> bytes). ``rehash``: the checksums in
+    lmboot.json made to match (a hand-assembled export), so the checks after them are reached."""
+    shutil.copytree(src, dst)
+    for name, blob in changes.items():
+        (dst / name.replace("__", ".")).write_bytes(blob)
+    if rehash:
+        import hashlib
+
+        meta = json.loads((dst / "lmboot.json").read_text(encoding="utf-8"))
+        meta["files"] = {n: hashlib.sha256((dst / n).read_bytes()).hexdigest() for n in meta["files"]}
+        (dst / "lmboot.json").write_text(json.dumps(meta), encoding="utf-8")
+    return dst
+
+
+def test_corrupt_export_or_another_spm_model_is_refused_before_translating(quick, data, tmp_path):
+    """Checksums recorded at export time are checked before anything is translated; a vocabulary
+    that does not fit the model is one line too, never a traceback."""
+    from lmboot.nmt.spm import train_spm
+
+    good = export(quick, tmp_path / "good", quantization="float32").out_dir
+    files = read_meta(good)["files"]
+    assert sorted(files) == ["config.json", "model.bin", "shared_vocabulary.json", "spm.model"]
+    weights = bytearray((good / "model.bin").read_bytes())
+    weights[len(weights) // 2] ^= 0x01  # one flipped bit in the weights
+    other = train_spm([data / "dev.en"], [data / "dev.xx"], tmp_path / "other.model", vocab_size=60).model
+    vocab = json.loads((good / "shared_vocabulary.json").read_text(encoding="utf-8"))
+    short = json.dumps(vocab[:-5]).encode()
+    cases = [
+        (_copy_export(good, tmp_path / "flip", model__bin=bytes(weights)), "model.bin: checksum mismatch"),
+        (_copy_export(good, tmp_path / "swap", spm__model=other.read_bytes()), "spm.model: checksum mismatch"),
+        (_copy_export(good, tmp_path / "swap-rehashed", rehash=True, spm__model=other.read_bytes()),
+         "spm.model: SentencePiece model does not match the export's vocabulary"),
+        (_copy_export(good, tmp_path / "short", rehash=True, shared_vocabulary__json=short),
+         f"shared_vocabulary.json: invalid vocabulary: {len(vocab) - 5} tokens, the model has {len(vocab)}"),
+        (_copy_export(good, tmp_path / "number", rehash=True, shared_vocabulary__json=b"42"),
+         "shared_vocabulary.json: invalid vocabulary: expected a JSON list of token strings, found a int"),
+        (_copy_export(good, tmp_path / "gone", model__bin=b""), "model.bin: checksum mismatch"),
+    ]
+    for d, needle in cases:
+        out = tmp_path / f"{d.name}.jsonl"
+        r = _cli("nmt", "translate", data / "dev.en", "--model", d, "--engine", "ct2", "--out", out, "--threads", "1")
+        _one_line_exit_2(r, needle)
+        assert not out.exists()
+    # An export from before checksums: used, with one warning (the vocabulary checks still hold).
+    old = tmp_path / "old"
+    shutil.copytree(good, old)
+    meta = read_meta(old)
+    del meta["files"]
+    (old / "lmboot.json").write_text(json.dumps(meta), encoding="utf-8")
+    r = _cli("nmt", "translate", data / "dev.en", "--model", old, "--engine", "ct2", "--out", tmp_path / "o.jsonl",
+             "--threads", "1", "--beam", "1", "--nbest", "1")
+    assert r.returncode == 0 and r.stderr.count("no checksums in lmboot.json") == 1, r.stderr
+
+
+def test_unknown_quantization_is_refused_before_writing_in_the_model_directory(quick, data, tmp_path):
+    m = tmp_path / "m"
+    shutil.copytree(quick, m)
+    before = sorted(p.relative_to(m) for p in m.rglob("*"))
+    r = _cli("nmt", "translate", data / "dev.en", "--model", m, "--engine", "ct2", "--quantization", "int4",
+             "--out", tmp_path / "o.jsonl")
+    _one_line_exit_2(r, "unknown quantization 'int4'")
+    assert sorted(p.relative_to(m) for p in m.rglob("*")) == before  # no .ct2-int4.lock, no ct2-int4/
+    assert not (tmp_path / "o.jsonl").exists()
+
+
+def test_a_corrupt_cached_export_is_made_again(quick, tmp_path, caplog):
+    m = tmp_path / "m"
+    shutil.copytree(quick, m)
+    cached = ensure_export(m, "int8")
+    blob = bytearray((cached / "model.bin").read_bytes())
+    blob[len(blob) // 2] ^= 0x01
+    (cached / "model.bin").write_bytes(bytes(blob))
+    with caplog.at_level("WARNING", logger="lmboot"):
+        assert ensure_export(m, "int8") == cached
+    assert "model.bin: checksum mismatch" in caplog.text and "exporting again" in caplog.text
+    from lmboot.nmt.ct2_check import verify_export
+
+    verify_export(cached, read_meta(cached))  # whole again
 
 
 def test_fairseq2_engine_blocks_repeated_ngrams_too(quick, data, tmp_path):

@@ -4,15 +4,22 @@ from __future__ import annotations
 import shutil
 import wave
 
+import pocketsphinx  # noqa: F401  (required: missing, the module fails to collect)
 import pytest
 
+from conftest import require_program
 from lmboot.errors import LmbootError
 from lmboot.evaluate import read_audio_set, synth, wer_from_audio
 from lmboot.evaluate.decode import EspeakArpabetG2P, PocketsphinxDecoder, arpa_vocab
 
-pocketsphinx = pytest.importorskip("pocketsphinx")
-needs_espeak = pytest.mark.skipif(shutil.which("espeak-ng") is None or shutil.which("sox") is None,
-                                  reason="espeak-ng/sox not installed")
+
+@pytest.fixture
+def espeak_sox():
+    """espeak-ng and sox are required (scripts/setup.sh installs them): a test fails without them."""
+    return require_program("espeak-ng"), require_program("sox")
+
+
+needs_espeak = pytest.mark.usefixtures("espeak_sox")
 UTT = "sense_and_sensibility_01_austen_64kb-0930"
 
 
@@ -65,10 +72,10 @@ def test_lm_words_without_pronunciation_are_listed_or_given_by_g2p(tmp_path):
     assert arpa_vocab(arpa) == ["alarm", "zorblax", "set"]
     dec = PocketsphinxDecoder(arpa, oov="skip")
     assert dec.missing == ["zorblax"] and dec.g2p_words == []
-    if shutil.which("espeak-ng"):
-        dec = PocketsphinxDecoder(arpa, oov="g2p")
-        assert dec.missing == [] and dec.g2p_words == ["zorblax"]
-        assert dec.decoder.lookup_word("zorblax")
+    require_program("espeak-ng")  # G2P speaks through it
+    dec = PocketsphinxDecoder(arpa, oov="g2p")
+    assert dec.missing == [] and dec.g2p_words == ["zorblax"]
+    assert dec.decoder.lookup_word("zorblax")
 
 
 @needs_espeak

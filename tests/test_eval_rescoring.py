@@ -124,13 +124,16 @@ def test_cli_compares_lms_and_writes_details(setup, tmp_path):
     assert rep["results"][1]["wer"] < rep["results"][0]["wer"] and rep["results"][0]["simulated"] is True
 
 
-def test_cli_bad_input_exits_2_with_one_line(setup, tmp_path):
+def test_cli_bad_input_exits_2_with_one_line(setup, tmp_path, capsys):
+    from conftest import one_error_line
     from lmboot.cli import main
 
     bad = tmp_path / "bad.jsonl"
     bad.write_text('{"id": 1, "ref": "a", "hyps": [{"text": "a"}]}\n', encoding="utf-8")
+    capsys.readouterr()
     with pytest.raises(SystemExit) as e:
         main(["eval", "wer", "--nbest", str(bad), "--lm", str(setup / "in.bin")])
     assert e.value.code == 2
+    one_error_line(capsys.readouterr().err, f"{bad}:1: ")
     with pytest.raises(LmbootError, match="oov must be"):
         wer_from_nbest(setup / "test.jsonl", [setup / "in.bin"], oov="unk")

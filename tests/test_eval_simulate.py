@@ -3,10 +3,10 @@ from __future__ import annotations
 
 import json
 import random
-import shutil
 
 import pytest
 
+from conftest import require_program
 from lmboot.errors import LmbootError
 from lmboot.evaluate import read_vocab, simulate
 from lmboot.evaluate.simulate import CharSimilarity, ConfusionTable, PhonemeSimilarity
@@ -68,8 +68,8 @@ def test_substitutes_are_close_vocabulary_words(make_text):
     assert set(cands) == {"बताओ", "चलाओ", "हटाओ"}  # one letter away, not "मौसम" or "zebra"
 
 
-@pytest.mark.skipif(shutil.which("espeak-ng") is None, reason="espeak-ng not installed")
 def test_phoneme_similarity_finds_homophones(make_text):
+    require_program("espeak-ng")
     vocab = read_vocab(make_text("v.txt", ["night knight nine light bright", "cat dog"]))
     table = ConfusionTable(vocab, PhonemeSimilarity("en-us"), k=1)
     table.prepare(["knight"])
@@ -84,8 +84,10 @@ def test_bad_input_is_one_line_error(refs, tmp_path, make_text):
     assert not (tmp_path / "x.jsonl").exists()
 
 
-def test_cli_simulate_and_usage_errors(make_text, tmp_path):
+def test_cli_simulate_and_usage_errors(make_text, tmp_path, capsys):
     from typer.testing import CliRunner
+
+    from conftest import one_error_line
 
     from lmboot.cli import app, main
 
@@ -95,9 +97,12 @@ def test_cli_simulate_and_usage_errors(make_text, tmp_path):
                                  "--target-wer", "0.2", "--seed", "4"])
     assert r.exit_code == 0, r.output
     assert "first-pass WER" in r.output and len(out.read_text(encoding="utf-8").splitlines()) == 60
+    capsys.readouterr()
     with pytest.raises(SystemExit) as e:
         main(["eval", "wer", "--lm", "x.bin"])  # neither --nbest nor --audio
     assert e.value.code == 2
+    one_error_line(capsys.readouterr().err, "give exactly one of --nbest (rescoring) or --audio (decoding)")
     with pytest.raises(SystemExit) as e:
         main(["eval", "simulate", str(refs), "-o", str(out), "--vocab-from", str(refs), "--similarity", "sound"])
     assert e.value.code == 2
+    one_error_line(capsys.readouterr().err, "sound")

@@ -169,6 +169,15 @@ def test_words_with_unicode_spaces(tmp_path, make_text):
     assert "7\u00a0Uhr" in unigrams(res.arpa) and lm.load(res.binary).order == 3
 
 
+def test_docstring_examples_hold():
+    import doctest
+    import importlib
+
+    for name in ("lmboot.lm.prune", "lmboot.io.arpa"):
+        res = doctest.testmod(importlib.import_module(name))
+        assert res.attempted > 0 and res.failed == 0, name
+
+
 def test_parse_size():
     assert parse_size("5MB") == 5_000_000 and parse_size("500KB") == 500_000
     assert parse_size("1.5GB") == 1_500_000_000 and parse_size("64MiB") == 64 * 2**20 and parse_size(123) == 123

@@ -333,7 +333,9 @@ def test_cli_tune_save_and_reuse_weights(seed_lm, tmp_path, capsys):
     assert (tmp_path / "b.txt").read_text(encoding="utf-8").splitlines() == expected
 
 
-def test_cli_errors_are_one_line_exit_2(seed_lm, tmp_path):
+def test_cli_errors_are_one_line_exit_2(seed_lm, tmp_path, capsys):
+    from conftest import one_error_line
+
     good = write_jsonl(tmp_path / "n.jsonl", [{"id": 1, "hyps": [{"text": "a", "score": -1}]}])
     bad = tmp_path / "bad.jsonl"
     bad.write_text('{"id": 1, "hyps": [{"text": "a", "score": -1}]}\n{"id": 2, "hyps": [{"text": "b"}]}\n')
@@ -342,9 +344,33 @@ def test_cli_errors_are_one_line_exit_2(seed_lm, tmp_path):
     lines = [x for x in p.stderr.splitlines() if not x.startswith("[lmboot]")]
     assert p.returncode == 2 and len(lines) == 1 and f"{bad}:2: hyps[0] is missing key 'score'" in lines[0]
     assert "Traceback" not in p.stderr and not (tmp_path / "o.txt").exists()
-    assert _cli("rescore", good, "--lm", tmp_path / "none.bin", "--out-txt", tmp_path / "o.txt") == 2
-    assert _cli("rescore", good, "--lm", seed_lm.binary, "--out-txt", tmp_path / "o.txt",
-                "--weights-from", tmp_path / "w.json", "--lm-weight", "1") == 2
-    assert _cli("rescore", good, "--lm", seed_lm.binary, "--save-weights", tmp_path / "w.json") == 2
-    assert _cli("rescore", good, "--lm", seed_lm.binary, "--out-txt", tmp_path / "o.txt", "--tune-on", good) == 2
+    for args, needle in [
+        (("--lm", tmp_path / "none.bin", "--out-txt", tmp_path / "o.txt"), "none.bin: language model not found"),
+        (("--lm", seed_lm.binary, "--out-txt", tmp_path / "o.txt", "--weights-from", tmp_path / "w.json",
+          "--lm-weight", "1"), "--weights-from cannot be combined with --lm-weight"),
+        (("--lm", seed_lm.binary, "--save-weights", tmp_path / "w.json"), "--save-weights needs --tune-on"),
+        (("--lm", seed_lm.binary, "--out-txt", tmp_path / "o.txt", "--tune-on", good),
+         f"{good}:1: entry 1 has no 'ref'"),
+    ]:
+        capsys.readouterr()
+        assert _cli("rescore", good, *args) == 2
+        one_error_line(capsys.readouterr().err, needle)
     assert not (tmp_path / "o.txt").exists() and not (tmp_path / "w.json").exists()
+
+
+def test_the_2048_hypothesis_batch_boundary_changes_nothing(scorer):
+    """rescore() scores 2,048+ hypotheses at a time (and the scorer slices by 2,048): 700 entries
+    of 3 hypotheses, each batch boundary inside an entry, equal each entry rescored alone."""
+    from lmboot.lm.score import SCORE_BATCH
+
+    rng = random.Random(5)
+    pairs_ = list(pairs())
+    entries = [{"id": str(i), "hyps": [{"text": rng.choice(pairs_)[rng.randint(0, 1)],
+                                        "score": -rng.random() * 5, "tokens": 4} for _ in range(3)]}
+               for i in range(700)]
+    assert 3 * len(entries) > SCORE_BATCH and SCORE_BATCH % 3  # a batch ends inside an entry
+    w = Weights(lm_weight=0.7, length_penalty=0.3)
+    together = list(rescore(entries, scorer, w))
+    alone = [next(rescore([e], scorer, w)) for e in entries]
+    assert together == alone
+    assert len({e["best"] for e in together}) > 1  # the LM decides: not all the first hypothesis

@@ -364,3 +364,24 @@ def test_cli_select_source_domain_and_repeat(source_corpus, tmp_path, capsys, ke
     assert e.value.code == 2
     err = capsys.readouterr().err.strip()
     assert "--repeat" in err and len(err.splitlines()) == 1 and not (tmp_path / "cli2").exists()
+
+
+@pytest.mark.parametrize("method", ["centroid", "moore-lewis"])
+def test_the_2048_pair_streaming_boundary_changes_nothing(tmp_path, method, kenlm_ready):
+    """Pairs are scored in batches of --batch-size (2,048 by default): 2,101 pairs, with an empty
+    target and a target that normalises to nothing at the boundary, select exactly as in one batch."""
+    rng = random.Random(3)
+    topics = [HEALTH, *OTHER.values()]
+    tgt = [sentence(rng, topics[i % 4]) for i in range(2101)]
+    tgt[2046], tgt[2047] = "", "।।।"
+    (tmp_path / "g.en").write_text("".join(f"pair {i}\n" for i in range(2101)), encoding="utf-8")
+    (tmp_path / "g.hi").write_text("".join(t + "\n" for t in tgt), encoding="utf-8")
+    (tmp_path / "seed.hi").write_text("".join(sentence(rng, HEALTH) + "\n" for _ in range(60)), encoding="utf-8")
+    out = {}
+    for b in (2048, 5000):
+        res = select(tmp_path / "g.en", tmp_path / "g.hi", tmp_path / "seed.hi", tmp_path / f"b{b}", method=method,
+                     batch_size=b, keep_fraction=0.25, dim=16, plot=False)
+        out[b] = (res.kept, read(res.scores_path), read(res.selected_src), read(res.selected_tgt))
+    assert out[2048] == out[5000]
+    rows = out[2048][1]
+    assert len(rows) == 1 + 2100 and rows[2047] == "2048\tinf\tempty"  # line 2047 (empty) skipped, 2048 unscorable

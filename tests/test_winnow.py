@@ -89,3 +89,27 @@ def test_allow_empty_writes_an_empty_kept_file(seed_lm, make_text, tmp_path):
     res = winnow.winnow(make_text("mt.txt", BAD), seed_lm, tmp_path / "o", threshold=1.0001, allow_empty=True)
     assert (res.kept, res.dropped) == (0, 2)
     assert (tmp_path / "o" / "kept.txt").read_text() == ""
+
+
+def test_the_2048_line_streaming_boundary_changes_nothing(make_text, tmp_path):
+    """winnow normalises and scores in chunks of 2,048 lines: 2,102 lines, with an empty line and
+    one that normalises to nothing at the chunk boundary, give exactly the per-line reference."""
+    from conftest import TOY
+    from lmboot.lm.score import load, sentence_perplexity
+    from lmboot.text.normalize import Normalizer
+
+    seed_hi = lm.train(TOY / "seed.hi", tmp_path / "hi.arpa", order=3).arpa
+    lines = (TOY / "general.hi").read_text(encoding="utf-8").splitlines()[:2100]
+    lines.insert(2047, "!!! ...")  # the last line of the first chunk normalises to nothing
+    lines.insert(2046, "")  # an empty line shifts every later line across the boundary
+    text = make_text("mt.hi", lines)
+    norm, model = Normalizer(), load(seed_hi)
+    ref = [(x, sentence_perplexity(model, norm(x))) for x in lines if x.strip() and norm(x)]
+    assert len(lines) > 2048 and len(ref) == 2100
+    threshold = float(np.median([p for _, p in ref]))
+    res = winnow.winnow(text, seed_hi, tmp_path / "o", threshold=threshold, plot=False)
+    assert (res.total, res.kept) == (len(ref), sum(p <= threshold for _, p in ref))
+    assert (tmp_path / "o" / "kept.txt").read_text(encoding="utf-8").splitlines() == \
+        [x for x, p in ref if p <= threshold]
+    assert np.array_equal(np.fromfile(tmp_path / "o" / "scores.f32", dtype="<f4"),
+                          np.asarray([p for _, p in ref], dtype=np.float32))

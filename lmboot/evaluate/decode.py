@@ -35,7 +35,7 @@ from typing import Iterable, Sequence
 from lmboot.errors import LmbootError
 from lmboot.evaluate.results import WerResult, WerResults
 from lmboot.io.arpa import is_kenlm_binary, unigrams
-from lmboot.io.corpus import check_file, iter_raw_lines
+from lmboot.io.corpus import check_file, iter_raw_lines, naming_errors
 from lmboot.metrics import utterance_errors, word_errors
 from lmboot.text.normalize import Normalizer
 
@@ -263,7 +263,7 @@ class PocketsphinxDecoder(Decoder):
             self._tmp = tempfile.TemporaryDirectory(prefix="lmboot-dict-", dir=workdir)
             small = Path(self._tmp.name) / "lm-vocab.dict"
             keep = set(vocab)
-            with open(small, "w", encoding="utf-8", newline="\n") as f:
+            with naming_errors(small), open(small, "w", encoding="utf-8", newline="\n") as f:
                 for _, line in iter_raw_lines(dict_path, "pronunciation dictionary"):
                     cols = line.split(maxsplit=1)
                     if cols and re.sub(r"\(\d+\)$", "", cols[0]) in keep:

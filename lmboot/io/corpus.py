@@ -167,6 +167,22 @@ def check_bitext(src: PathLike, tgt: PathLike | None = None) -> int:
 # Writing
 # --------------------------------------------------------------------------------------
 @contextlib.contextmanager
+def naming_errors(path: PathLike) -> Iterator[None]:
+    """An OSError raised inside without a file name (a write refused midway: ``No space left on
+    device``, ``File too large``) names ``path``, so the user learns which disk is full.
+
+    >>> with naming_errors("out.txt"):           # doctest: +SKIP
+    ...     f.write(text)                         # OSError: [Errno 28] ...: 'out.txt'
+    """
+    try:
+        yield
+    except OSError as e:
+        if e.filename is None:
+            e.filename = str(path)
+        raise
+
+
+@contextlib.contextmanager
 def atomic_write(path: PathLike, mode: str = "w") -> Iterator[IO]:
     """Open a temporary file beside ``path``; rename it onto ``path`` only on success.
 
@@ -176,18 +192,17 @@ def atomic_write(path: PathLike, mode: str = "w") -> Iterator[IO]:
     p.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{p.name}.", suffix=".tmp", dir=p.parent)
     try:
-        if "b" in mode:
-            f = os.fdopen(fd, mode)
-        else:
-            f = os.fdopen(fd, mode, encoding="utf-8", newline="\n")
-        with f:
-            yield f
-        _publish(tmp, p)
-    except BaseException as e:
+        with naming_errors(p):  # a write refused midway (full disk): name the output, not nothing
+            if "b" in mode:
+                f = os.fdopen(fd, mode)
+            else:
+                f = os.fdopen(fd, mode, encoding="utf-8", newline="\n")
+            with f:
+                yield f
+            _publish(tmp, p)
+    except BaseException:
         with contextlib.suppress(FileNotFoundError):
             os.unlink(tmp)
-        if isinstance(e, OSError) and e.filename is None:
-            e.filename = str(p)  # a write refused midway (full disk): name the output, not nothing
         raise
 
 
@@ -199,8 +214,9 @@ def atomic_path(path: PathLike) -> Iterator[Path]:
     fd, tmp = tempfile.mkstemp(prefix=f".{p.name}.", suffix=".tmp", dir=p.parent)
     os.close(fd)
     try:
-        yield Path(tmp)
-        _publish(tmp, p)
+        with naming_errors(p):  # e.g. shutil.copyfile onto a full disk names no file itself
+            yield Path(tmp)
+            _publish(tmp, p)
     except BaseException:
         with contextlib.suppress(FileNotFoundError):
             os.unlink(tmp)

@@ -34,7 +34,7 @@ from typing import Iterable, Sequence
 import numpy as np
 
 from lmboot.errors import LmbootError
-from lmboot.io.corpus import read_lines
+from lmboot.io.corpus import naming_errors, read_lines
 from lmboot.lm.mixture import em_weights
 from lmboot.lm.perplexity import DevTokens, dev_tokens
 from lmboot.lm.score import DEFAULT_OOV_PENALTY, load
@@ -98,7 +98,8 @@ class DevObjective:
             self.calls += 1
             with tempfile.TemporaryDirectory(prefix="lmboot-objective-", dir=self.work_dir) as tmp:
                 txt, arpa = Path(tmp) / "text.txt", Path(tmp) / "text.arpa"
-                txt.write_text(text, encoding="utf-8")
+                with naming_errors(txt):
+                    txt.write_text(text, encoding="utf-8")
                 train(txt, arpa, order=self.order, normalize_text=False)
                 cand = dev_tokens(load(arpa), self.sentences)
             value = mixture_ppl([*self.fixed, cand], self.oov_penalty)[0]

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Sequence
 
 from lmboot.errors import LmbootError
-from lmboot.io.corpus import atomic_path, check_file, chunked, read_lines
+from lmboot.io.corpus import atomic_path, check_file, chunked, naming_errors, read_lines
 from lmboot.lm.tools import run_tool
 from lmboot.results import Result
 from lmboot.text.normalize import Normalizer
@@ -48,7 +48,7 @@ def prepare_text(text: str | Path, dest: Path, normalizer: Normalizer | None = N
     """Normalise ``text`` into ``dest`` (one sentence a line); return (sentences, tokens)."""
     norm = normalizer or Normalizer()
     n_sent = n_tok = 0
-    with open(dest, "w", encoding="utf-8", newline="\n") as f:
+    with naming_errors(dest), open(dest, "w", encoding="utf-8", newline="\n") as f:
         for chunk in chunked(read_lines(text, "LM training text"), 2048):
             normed, counts = norm.batch(chunk, counts=True)
             kept = [s for s in normed if s]
@@ -106,12 +106,25 @@ def train(text: str | Path, arpa: str | Path, order: int = 3, binary: str | Path
                          "retrying with --discount_fallback", text)
                 used_fallback = True
                 _lmplz(args + ["--discount_fallback"], src)
+            if order == 1:
+                _loadable_unigram(Path(tmp_arpa))
     bin_path = None
     if binary:
         bin_path = build_binary(arpa, binary)
     return LMTrainResult(arpa=arpa, binary=bin_path, order=order, sentences=n_sent, tokens=n_tok,
                        discount_fallback=used_fallback,
                        intermediate=Path(intermediate) if intermediate else None)
+
+
+def _loadable_unigram(arpa: Path) -> None:
+    """KenLM loads only models of order >= 2: give a unigram ARPA an empty bigram section
+    (``ngram 2=0``), which leaves every probability as it is."""
+    body = arpa.read_text(encoding="utf-8")
+    head, sep, rest = body.partition("\n\n\\1-grams:")
+    if not sep or "ngram 2=" in head:
+        raise LmbootError("lmplz wrote an unexpected unigram ARPA", path=arpa)
+    rest = rest.replace("\\end\\", "\\2-grams:\n\n\\end\\")
+    arpa.write_text(head + "\nngram 2=0" + sep + rest, encoding="utf-8")
 
 
 def _default_memory(text: Path) -> str:

@@ -16,7 +16,9 @@ The exported directory is self-contained:
                                 (<pad>=0, the SentencePiece pieces, the __lang__ symbols)
     DIR/spm.model               the SentencePiece model (copied)
     DIR/lmboot.json             languages, quantization, fingerprint + SHA-256 of the source
-                                checkpoint, so caches can tell a stale export
+                                checkpoint, so caches can tell a stale export; SHA-256 of every
+                                file above, checked before translating (a corrupt model.bin or
+                                another model's spm.model is refused, never translated with)
 
 :class:`Ct2Translator` has the interface of :class:`lmboot.nmt.translate.Translator`
 (``translate(sentences) -> list[list[Hyp]]``) and needs only that directory (no torch, no
@@ -52,17 +54,22 @@ from typing import Any, Sequence
 
 from lmboot.errors import LmbootError
 from lmboot.results import Result
-from lmboot.io.corpus import sha256, write_json
+from lmboot.io.corpus import naming_errors, sha256, write_json
+from lmboot.nmt.ct2_check import META, SPM, open_tokens, verify_export
+from lmboot.safety import record_checksums
 
 log = logging.getLogger("lmboot")
 
 FORMAT = "lmboot-ct2"
 FORMAT_VERSION = 1
-META = "lmboot.json"
-SPM = "spm.model"
 QUANTIZATIONS = ("int8", "int8_float16", "float16", "float32")
 REQUIREMENT = "ctranslate2>=4.5,<5"
 EOS = "</s>"
+
+
+def _check_quantization(quantization: str) -> None:
+    if quantization not in QUANTIZATIONS:
+        raise LmbootError(f"unknown quantization {quantization!r}; choose one of {', '.join(QUANTIZATIONS)}")
 
 
 def _ctranslate2():
@@ -310,8 +317,7 @@ def export(model_dir: str | os.PathLike, out_dir: str | os.PathLike, *, quantiza
     from lmboot.nmt import model as M
 
     t0 = time.perf_counter()
-    if quantization not in QUANTIZATIONS:
-        raise LmbootError(f"unknown quantization {quantization!r}; choose one of {', '.join(QUANTIZATIONS)}")
+    _check_quantization(quantization)
     ct2 = _ctranslate2()
     model_dir, out_dir = Path(model_dir), Path(out_dir)
     info = M.read_info(model_dir)
@@ -359,8 +365,10 @@ def export(model_dir: str | os.PathLike, out_dir: str | os.PathLike, *, quantiza
     out_dir.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.", suffix=".tmp", dir=out_dir.parent))
     try:
-        spec.save(str(tmp))
-        shutil.copyfile(model_dir / info.spm, tmp / SPM)
+        with naming_errors(out_dir):  # CTranslate2 and copyfile name no file when the disk is full
+            spec.save(str(tmp))
+            shutil.copyfile(model_dir / info.spm, tmp / SPM)
+        meta["files"] = record_checksums(tmp, os.listdir(tmp))
         write_json(tmp / META, meta)
         os.chmod(tmp, 0o777 & ~_umask())
         _publish_dir(tmp, out_dir)
@@ -420,6 +428,7 @@ def ensure_export(model_dir: str | os.PathLike, quantization: str = "int8", chec
 
     from lmboot.nmt import model as M
 
+    _check_quantization(quantization)  # before the lock file below is created in the model directory
     model_dir = Path(model_dir)
     info = M.read_info(model_dir)
     out = cache_dir(model_dir, quantization, checkpoint)
@@ -438,8 +447,12 @@ def ensure_export(model_dir: str | os.PathLike, quantization: str = "int8", chec
                 meta = read_meta(out)
                 src = meta["source"]
                 if (meta["quantization"] == quantization and src["fingerprint"] == info.fingerprint(model_dir)
-                        and src["checkpoint_sha256"] == sha256(ck)):
-                    return out
+                        and src["checkpoint_sha256"] == sha256(ck) and "files" in meta):
+                    try:
+                        verify_export(out, meta)
+                        return out
+                    except LmbootError as e:  # a cache: made again, but said
+                        log.warning("%s; exporting again", e)
             log.info("%s: stale CTranslate2 export, exporting again", out)
         res = export(model_dir, out, quantization=quantization, checkpoint=checkpoint)
         log.info("exported %s to %s (%s, %.1f MB) in %.1f s", ck, out, quantization, res.model_bytes / 1e6,
@@ -563,10 +576,9 @@ class Ct2Translator:
                  batch_tokens: int = 4096, max_sentences: int = 64, max_src_len: int = 256,
                  length_limit: str = "sentence", src_lang: str | None = None, tgt_lang: str | None = None):
         ct2 = _ctranslate2()
-        import sentencepiece as spm
-
         self.dir = Path(ct2_dir)
         self.meta = read_meta(self.dir)
+        verify_export(self.dir, self.meta)  # before anything is loaded: never translate with a changed model
         self.sampling = sampling_topk != 1
         if beam < 1:
             raise LmbootError(f"beam must be >= 1, not {beam}")
@@ -590,9 +602,8 @@ class Ct2Translator:
             if lang not in self.meta["langs"]:
                 raise LmbootError(f"the model has no language {lang!r} (has {', '.join(self.meta['langs'])})",
                                   path=self.dir)
-        self.vocab = _read_vocabulary(self.dir)
+        self.vocab, self.sp = open_tokens(self.dir, self.meta)
         self.index = {t: i for i, t in enumerate(self.vocab)}
-        self.sp = spm.SentencePieceProcessor(model_file=str(self.dir / self.meta.get("spm", SPM)))
         self.n_pieces = self.sp.get_piece_size()
         self.src_tag, self.tgt_tag = lang_token(self.src_lang), lang_token(self.tgt_lang)
         self.beam, self.nbest = beam, nbest
@@ -757,20 +768,5 @@ class Ct2Translator:
         return out
 
 
-def _read_vocabulary(d: Path) -> list[str]:
-    for name in ("shared_vocabulary.json", "target_vocabulary.json"):
-        p = d / name
-        if p.is_file():
-            try:
-                return json.loads(p.read_text(encoding="utf-8"))
-            except (json.JSONDecodeError, UnicodeDecodeError) as e:
-                raise LmbootError(f"invalid vocabulary: {e}", path=p) from None
-    for name in ("shared_vocabulary.txt", "target_vocabulary.txt"):
-        p = d / name
-        if p.is_file():
-            return p.read_text(encoding="utf-8").rstrip("\n").split("\n")
-    raise LmbootError("incomplete export: no vocabulary file", path=d)
-
-
-__all__ = ["export", "ExportResult", "ensure_export", "resolve", "read_meta", "is_export", "Ct2Translator",
-           "engine_translator", "ENGINES", "QUANTIZATIONS"]
+__all__ = ["export", "ExportResult", "ensure_export", "resolve", "read_meta", "verify_export", "is_export",
+           "Ct2Translator", "engine_translator", "ENGINES", "QUANTIZATIONS"]

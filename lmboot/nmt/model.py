@@ -229,7 +229,11 @@ def save_checkpoint(path: Path, state: dict[str, Any]) -> None:
     import torch
 
     with atomic_path(path) as tmp:
-        torch.save(state, tmp)
+        try:
+            torch.save(state, tmp)
+        except RuntimeError as e:  # torch's writer reports a full disk as "unexpected pos ..."
+            first = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
+            raise LmbootError(f"writing the checkpoint failed (is the disk full?): {first}", path=path) from None
 
 
 def load_checkpoint(path: Path, fingerprint: str | None = None, map_location="cpu") -> dict[str, Any]:

@@ -21,6 +21,7 @@ from __future__ import annotations
 import logging
 import os
 import random
+import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Sequence
@@ -136,12 +137,19 @@ def self_train(
     result = SelfTrainResult(model_dir=out / "model")
     for r in range(1, rounds + 1):
         rdir = out / f"round-{r}"
-        rdir.mkdir(parents=True, exist_ok=True)
-        subset = _subset(Path(source), rdir / "source.txt", max_sentences, sample, seed + r)
         nbest = rdir / "nbest.jsonl"
-        if not nbest.exists():  # written atomically: present means complete
-            translate(current, subset, nbest, beam=beam, nbest=1, device=device, threads=threads, progress=progress,
-                      **(translate_kwargs or {}))
+        fresh = [d for d in (out, rdir) if not d.exists()]
+        try:
+            rdir.mkdir(parents=True, exist_ok=True)
+            subset = _subset(Path(source), rdir / "source.txt", max_sentences, sample, seed + r)
+            if not nbest.exists():  # written atomically: present means complete
+                translate(current, subset, nbest, beam=beam, nbest=1, device=device, threads=threads,
+                          progress=progress, **(translate_kwargs or {}))
+        except LmbootError:
+            # The model or the text refused (a truncated checkpoint...): no round started on paper.
+            for d in fresh:
+                shutil.rmtree(d, ignore_errors=True)
+            raise
         candidates, n = [], 0
         for rec in read_nbest(nbest):
             n += 1

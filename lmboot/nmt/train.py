@@ -10,7 +10,7 @@ Re-running with the same model directory resumes from ``checkpoints/last.pt`` (w
 ``save_every`` steps, on Ctrl-C and on SIGTERM): model, optimiser, scheduler, RNG and the
 data-pipeline position are restored, so an interrupted run continues at the saved step.
 
-Size (~450 lines): one training loop (resume, validation, early stopping, DDP) whose parts
+Size (~470 lines): one training loop (resume, validation, early stopping, DDP) whose parts
 share its local state.
 """
 from __future__ import annotations
@@ -29,6 +29,7 @@ from typing import Any, Callable
 from lmboot.errors import LmbootError
 from lmboot.io.corpus import atomic_write
 from lmboot.nmt import model as M
+from lmboot.nmt.modeldir import prepare_dir, start_point  # noqa: F401 (start_point: public here too)
 from lmboot.results import Result
 
 log = logging.getLogger("lmboot")
@@ -49,11 +50,15 @@ class NMTTrainResult(Result):
     best_step: int | None = None
     best: dict[str, Any] | None = None
     validations: list[dict[str, Any]] = field(default_factory=list)
+    precision: str = "fp32"
+    deterministic: bool = True
+    averaged: dict[str, Any] | None = None  # the averaged checkpoints' dev scores and whether they were kept
 
     def summary(self) -> str:
         b = self.best or {}
         return (f"{self.model_dir}: steps {self.start_step}->{self.steps} ({self.stopped}), {self.seconds:.0f} s, "
-                f"{self.target_tokens_per_s:,.0f} target tokens/s"
+                f"{self.target_tokens_per_s:,.0f} target tokens/s ({self.precision}"
+                f"{', deterministic' if self.deterministic else ''})"
                 + (f"; best step {self.best_step}: BLEU {b.get('bleu')} chrF {b.get('chrf')} "
                    f"dev loss {b.get('dev_loss')} ({b.get('bleu_signature')})" if b else ""))
 
@@ -74,105 +79,6 @@ def parse_duration(text: str | float | int | None) -> float | None:
 
 class _Stop(Exception):
     pass
-
-
-def _prepare_dir(model_dir: Path, src_lang: str, tgt_lang: str, preset: str, spm_model, vocab_size,
-                 joint_spm: bool, train_src, train_tgt, init_from, dropout, rank: int, gang) -> tuple[M.ModelInfo, Any]:
-    """Create (rank 0) or check the model directory; return its info and pretrained weights."""
-    cfg = model_dir / M.CONFIG
-    init_weights = None
-    if cfg.exists():
-        info = M.read_info(model_dir)
-        if (info.src_lang, info.tgt_lang) != (src_lang, tgt_lang):
-            raise LmbootError(f"model directory holds a {info.src_lang}->{info.tgt_lang} model, not "
-                              f"{src_lang}->{tgt_lang}; use a new directory", path=model_dir)
-        if init_from is None and info.preset != preset and info.preset != M.CUSTOM:
-            raise LmbootError(f"model directory holds a {info.preset!r} model, not {preset!r}; use a new directory",
-                              path=model_dir)
-        kind, where = start_point(model_dir, init_from, info)
-        if kind == "init":  # killed after config.json, before the first checkpoint: start as the first run did
-            log.info("no checkpoint in %s yet: starting again from %s", model_dir, where)
-            return info, _init_weights(where)
-        return info, None
-    p = M.get_preset(preset)
-    if rank == 0:
-        model_dir.mkdir(parents=True, exist_ok=True)
-    if init_from is not None and Path(init_from).is_dir():  # an lmboot model directory
-        src_info = M.read_info(init_from)
-        for lang in (src_lang, tgt_lang):
-            if lang not in src_info.langs:
-                raise LmbootError(f"initial model has no language {lang!r} (has {', '.join(src_info.langs)})",
-                                  path=init_from)
-        info = M.ModelInfo(src_lang=src_lang, tgt_lang=tgt_lang, preset=src_info.preset, model=dict(src_info.model),
-                           langs=list(src_info.langs), train={"init_from": str(init_from)})
-        if dropout is not None:
-            info.model["dropout_p"] = dropout
-        if rank == 0:
-            shutil.copyfile(Path(init_from) / src_info.spm, model_dir / M.SPM)
-        ck = M.checkpoint_path(init_from, "best")
-        init_weights = (M.load_checkpoint(ck, src_info.fingerprint(Path(init_from)))["model"], ck)
-    elif init_from is not None:  # a JSON description of a local fairseq2 checkpoint
-        spec = M.PretrainedSpec.read(init_from)
-        for lang in (src_lang, tgt_lang):
-            if lang not in spec.langs:
-                raise LmbootError(f"pretrained model has no language {lang!r}", path=init_from)
-        info = M.ModelInfo(src_lang=src_lang, tgt_lang=tgt_lang, preset=M.CUSTOM, model=dict(spec.model),
-                           langs=list(spec.langs), train={"init_from": str(init_from)})
-        if dropout is not None:
-            info.model["dropout_p"] = dropout
-        if rank == 0:
-            shutil.copyfile(spec.spm, model_dir / M.SPM)
-        init_weights = ("pretrained", spec)
-    else:
-        langs = [src_lang] if src_lang == tgt_lang else [src_lang, tgt_lang]
-        if rank == 0:
-            if spm_model is not None:
-                shutil.copyfile(spm_model, model_dir / M.SPM)
-            else:
-                from lmboot.nmt.spm import train_spm
-
-                train_spm([train_src], [train_tgt] if train_tgt else [train_src], model_dir / M.SPM,
-                          vocab_size=vocab_size or p.vocab_size, joint=joint_spm)
-        info = M.ModelInfo(src_lang=src_lang, tgt_lang=tgt_lang, preset=preset, model={}, langs=langs)
-    if gang is not None:
-        gang.barrier()
-    if not info.model:
-        tok = M.load_tokenizer(model_dir, info)
-        info.model = M.model_config(p, tok.vocab_info.size, dropout)
-    if rank == 0:
-        M.write_info(model_dir, info)
-    if gang is not None:
-        gang.barrier()
-    return info, init_weights
-
-
-def start_point(model_dir: str | os.PathLike, init_from: str | os.PathLike | None = None,
-                info: M.ModelInfo | None = None) -> tuple[str, Path | None]:
-    """Where training in ``model_dir`` starts: ``("resume", last.pt)``, ``("init", model or spec)``
-    (``init_from``, or the one the directory was created with), or ``("scratch", None)``.
-
-    A run killed after writing ``config.json`` but before its first checkpoint must restart
-    from the same initial weights, never from random ones.
-    """
-    d = Path(model_dir)
-    last = d / "checkpoints" / M.LAST
-    if last.exists():
-        return "resume", last
-    if init_from is not None:
-        return "init", Path(init_from)
-    if info is None and (d / M.CONFIG).exists():
-        info = M.read_info(d)
-    recorded = (info.train or {}).get("init_from") if info is not None else None
-    return ("init", Path(recorded)) if recorded else ("scratch", None)
-
-
-def _init_weights(init_from: Path):
-    """The initial weights ``_prepare_dir`` loads for ``init_from`` (a model directory or a spec JSON)."""
-    if Path(init_from).is_dir():
-        src_info = M.read_info(init_from)
-        ck = M.checkpoint_path(init_from, "best")
-        return M.load_checkpoint(ck, src_info.fingerprint(Path(init_from)))["model"], ck
-    return "pretrained", M.PretrainedSpec.read(init_from)
 
 
 def _spm_tsv_guard(train_src, train_tgt):
@@ -212,6 +118,9 @@ def train(
     seed: int = 1,
     device: str | None = None,
     threads: int | None = None,
+    precision: str = "auto",
+    deterministic: bool = True,
+    average: int = 0,
     progress: bool | None = None,
     on_step: Callable[[int, float], None] | None = None,
 ) -> NMTTrainResult:
@@ -230,7 +139,14 @@ def train(
       beam-``valid_beam`` translations of the first ``valid_max`` dev pairs; ``best.pt`` keeps
       the best chrF; training stops after ``patience`` validations without improvement;
     - stops at ``max_steps`` (total, counting resumed steps) or after ``max_time`` (seconds or
-      "25m") of this run. Under ``torchrun``: data-parallel (gloo on CPU, NCCL on CUDA).
+      "25m") of this run. Under ``torchrun``: data-parallel (gloo on CPU, NCCL on CUDA);
+    - ``precision``: ``auto`` (bf16 autocast where the CPU has ``avx512_bf16``/``amx_bf16`` or the
+      GPU supports it, else fp32), ``fp32``, ``bf16``, ``fp16`` (CUDA); weights and optimiser
+      state stay fp32 (:mod:`lmboot.nmt.precision`). ``deterministic`` uses PyTorch's
+      deterministic kernels on CPU (bit-exact reruns on the same CPU kind);
+    - ``average`` >= 2: when training ends, the mean of the last ``average`` validated
+      checkpoints is validated and replaces ``best.pt`` if its dev chrF is better
+      (:mod:`lmboot.nmt.average`).
     ``on_step(step, loss)`` is called after each step (for tests and callers' own hooks).
     """
     import torch
@@ -238,6 +154,8 @@ def train(
     from fairseq2.nn.utils.grad import clip_grad_norm
     from fairseq2.optim.lr_schedulers import MyleLR
 
+    from lmboot.nmt import average as A
+    from lmboot.nmt import precision as P
     from lmboot.nmt.data import build_train_pipeline, read_pairs, to_seq2seq_batch
 
     _spm_tsv_guard(train_src, train_tgt)
@@ -249,7 +167,10 @@ def train(
     model_dir = Path(model_dir)
     save_every = save_every or valid_every
     rank, world = int(os.environ.get("RANK", "0")), int(os.environ.get("WORLD_SIZE", "1"))
+    if average < 0 or average == 1:
+        raise LmbootError(f"average must be 0 (off) or >= 2 checkpoints, not {average}")
     dev = M.setup_device(device, threads)
+    prec = P.resolve(precision, dev.type)
     gang = gangs = None
     if world > 1:
         from fairseq2.gang import ProcessGroupGang, create_parallel_gangs
@@ -273,7 +194,7 @@ def train(
         clean_stale_temps(model_dir / "checkpoints", recursive=False)
     fresh = not model_dir.exists()
     try:
-        info, init_weights = _prepare_dir(model_dir, src_lang, tgt_lang, preset, spm_model, vocab_size, joint_spm,
+        info, init_weights = prepare_dir(model_dir, src_lang, tgt_lang, preset, spm_model, vocab_size, joint_spm,
                                           train_src, train_tgt, init_from, dropout, rank, gang)
     except Exception:
         if fresh and rank == 0:  # nothing half-made stays behind (a copied garbage spm.model, config.json)
@@ -286,10 +207,16 @@ def train(
     tokenizer = M.load_tokenizer(model_dir, info)
     fingerprint = info.fingerprint(model_dir)
 
-    # Determinism: seeded init, data order and dropout; deterministic kernels.
+    # Determinism: seeded init, data order and dropout; deterministic kernels (an option:
+    # docs/nmt.md has what they cost).
     torch.manual_seed(seed)
     if dev.type == "cpu":
-        torch.use_deterministic_algorithms(True, warn_only=True)
+        torch.use_deterministic_algorithms(deterministic, warn_only=True)
+    if rank == 0:  # how this model was trained, for whoever reads config.json
+        info.train = {**info.train, "precision": prec, "precision_requested": precision,
+                      "deterministic": bool(deterministic and dev.type == "cpu"), "device": dev.type}
+        M.write_info(model_dir, info)
+    scaler = P.grad_scaler(prec, dev.type)
     model = M.build_model(info, dev)
     if init_weights is not None:
         if init_weights[0] == "pretrained":
@@ -342,7 +269,13 @@ def train(
             M.save_checkpoint(ckdir / M.BEST, {"format": M.FORMAT, "fingerprint": fingerprint,
                                                 "model": model.state_dict(), "step": step, "best": best})
 
-    def validate() -> dict[str, Any]:
+    def save_snapshot() -> None:  # the weights checkpoint averaging will use
+        if rank == 0 and average:
+            M.save_checkpoint(A.snapshot_path(ckdir, step), {"format": M.FORMAT, "fingerprint": fingerprint,
+                                                             "model": model.state_dict(), "step": step})
+            A.prune_snapshots(ckdir, average)
+
+    def validate(model=model) -> dict[str, Any]:
         from lmboot.metrics import mt_scores
         from lmboot.nmt.data import iter_eval_batches
         from lmboot.nmt.translate import Translator
@@ -386,11 +319,19 @@ def train(
             s, sl = inp.as_source_input()
             t, tl = inp.as_target_input()
             n_tgt = tgt.num_elements
-            loss = net(s, sl, t, tl, targets=tgt.seqs, label_smoothing=label_smoothing, reduction="sum")
+            with P.autocast(prec, dev.type):
+                loss = net(s, sl, t, tl, targets=tgt.seqs, label_smoothing=label_smoothing, reduction="sum")
             opt.zero_grad(set_to_none=True)
-            (loss / n_tgt).backward()
-            clip_grad_norm(net, max_norm=clip_norm)
-            opt.step()
+            if scaler is None:
+                (loss / n_tgt).backward()
+                clip_grad_norm(net, max_norm=clip_norm)
+                opt.step()
+            else:  # fp16 on CUDA: scaled loss, unscaled before clipping
+                scaler.scale(loss / n_tgt).backward()
+                scaler.unscale_(opt)
+                clip_grad_norm(net, max_norm=clip_norm)
+                scaler.step(opt)
+                scaler.update()
             sched.step()
             step += 1
             lv = float(loss.detach()) / n_tgt
@@ -424,6 +365,7 @@ def train(
                         save_best()
                     else:
                         bad_valids += 1
+                    save_snapshot()
                     _write_log(model_dir, history)
                     bar.write(f"[lmboot] step {step}: dev loss {m['dev_loss']:.3f} BLEU {m['bleu']:.2f} "
                               f"chrF {m['chrf']:.2f}" + (" *" if improved else ""))
@@ -458,9 +400,15 @@ def train(
     if gang is not None:
         _check_replicas(model, rank, dev)
     seconds = time.perf_counter() - t0
+    averaged = None
+    if rank == 0 and average and dev_pairs is not None:
+        averaged = A.average_and_validate(model_dir, info, fingerprint, dev, validate, best, average)
+        if averaged and averaged["kept"]:
+            best = averaged["metrics"]
     return NMTTrainResult(model_dir=model_dir, start_step=start_step, steps=step, stopped=stopped, seconds=seconds,
                        target_tokens_per_s=tok_tgt / max(seconds, 1e-9), tokens_per_s=tok_all / max(seconds, 1e-9),
-                       last_loss=loss_ema, best_step=best_step, best=best, validations=history)
+                       last_loss=loss_ema, best_step=best_step, best=best, validations=history, precision=prec,
+                       deterministic=bool(deterministic and dev.type == "cpu"), averaged=averaged)
 
 
 def _check_replicas(model, rank: int, dev) -> None:

@@ -23,7 +23,7 @@ from lmboot.io.corpus import atomic_path, write_json
 from lmboot.errors import LmbootError
 from lmboot.pipeline.config import DEFAULTS, load_config
 from lmboot.pipeline.plan import ABLATION, DEFAULT_SYSTEMS, plan
-from lmboot.pipeline.runner import STAGES, Manifest, resolve, run_steps
+from lmboot.pipeline.runner import STAGES, Manifest, locked, resolve, run_steps
 
 
 @dataclass
@@ -54,10 +54,15 @@ def run(config: str | Path, ablation: bool = False, systems: list[str] | None = 
         if s not in ABLATION and s != "pipeline":
             raise LmbootError(f"unknown system {s!r}; systems: pipeline, {', '.join(ABLATION)}")
     run_dir = Path(cfg["run"]["dir"])
-    run_dir.mkdir(parents=True, exist_ok=True)
+    with locked(run_dir):  # a second run here is refused before it touches anything
+        return _run_locked(cfg, run_dir, systems, from_stage, until)
+
+
+def _run_locked(cfg: dict, run_dir: Path, systems: list[str], from_stage: str | None,
+                until: str | None) -> RunResult:
     from lmboot.safety import clean_stale_temps
 
-    clean_stale_temps(run_dir)  # what a killed run left half-written
+    clean_stale_temps(run_dir)  # what a killed run left half-written (the lock is ours: no live run's)
     write_json(run_dir / "config.json", cfg)
     manifest = Manifest(run_dir / "manifest.json")
     steps, lm_of = plan(cfg, systems)

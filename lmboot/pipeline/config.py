@@ -23,7 +23,10 @@ DEFAULTS: dict[str, Any] = {
     "run": {"dir": "runs/default", "seed": 1, "src_lang": "src", "tgt_lang": "tgt", "threads": None},
     "data": {"seed": None, "dev": None, "test": None, "source": None, "source_ref": None,
              "general_src": None, "general_tgt": None},
-    "stages": {"select": True, "self_train": True, "rescore": True, "winnow": True},
+    # spoken_form: numbers, times, dates, currencies and symbols written out as words in every
+    # text (source side in [run] src_lang, the rest in tgt_lang) before anything reads it.
+    "text": {"spoken_form": False},
+    "stages": {"select": True, "self_train": True, "rescore": True, "winnow": True, "order": True, "steer": True},
     "seed_lm": {"order": 3},
     # The general target text of the best baseline without translation: "best" of "all" and
     # "moore-lewis" by dev perplexity, or one of them.
@@ -36,7 +39,10 @@ DEFAULTS: dict[str, Any] = {
     # are repeated `repeat` times (1: off).
     "oversample": {"keep_fraction": 0.2, "repeat": 3},
     "nmt": {"preset": "tiny", "vocab_size": 1000, "max_steps": 400, "max_time": None, "valid_every": 200,
-            "dev_pairs": 100, "patience": None, "normalize": True, "lr": None, "batch_tokens": None},
+            "dev_pairs": 100, "patience": None, "normalize": True, "lr": None, "batch_tokens": None,
+            # bf16 autocast where the CPU has it; deterministic kernels; the mean of the last
+            # `average` validated checkpoints replaces the best one if its dev chrF is better.
+            "precision": "auto", "deterministic": True, "average": 4},
     "self_train": {"rounds": 1, "max_sentences": 500, "steps": 150, "mix_ratio": 1.0, "trust": 0.5,
                    "max_time": None},
     # Held-out in-domain source sentences on which adapted translators are judged.
@@ -45,6 +51,10 @@ DEFAULTS: dict[str, Any] = {
     "rescore": {"tune": True, "lm_weight": 0.3, "length_penalty": 0.0, "norm_exponent": 0.0},
     "lmtext": {"tune": True, "nbest": [1, 2, 3, 5], "trust": [1.0, 0.8, 0.6]},
     "winnow": {"tune": True, "percentile": 95.0, "percentiles": [50.0, 75.0, 90.0, 95.0, 99.0]},
+    # How the final LM uses the translations (each choice by the dev objective): the n-gram
+    # order of their component, and the fraction of general text selected with seed +
+    # translations as the in-domain side (Moore-Lewis) as one more component.
+    "compose": {"orders": [3, 2, 1], "fractions": [0.05, 0.1, 0.2]},
     # max_size: prune every final LM (relative entropy) until its KenLM binary fits, e.g. "5MB".
     "lm": {"order": 3, "method": "linear", "min_weight": 0.01, "max_size": None},
     "eval": {"simulate": True, "target_wer": 0.25, "nbest": 10, "oov_penalty": DEFAULT_OOV_PENALTY},
@@ -146,6 +156,7 @@ def _presets():
 RULES: dict[str, dict[str, Callable[[Any], str | None]]] = {
     "run": {"dir": _str(), "seed": _int(0), "src_lang": _str(), "tgt_lang": _str(), "threads": _int(1, none=True)},
     "data": {k: _str(none=True) for k in PATHS},
+    "text": {"spoken_form": _bool},
     "stages": {k: _bool for k in DEFAULTS["stages"]},
     "seed_lm": {"order": _int(1, 6)},
     "baseline": {"general": _choice("best", "all", "moore-lewis")},
@@ -155,7 +166,8 @@ RULES: dict[str, dict[str, Callable[[Any], str | None]]] = {
     "oversample": {"keep_fraction": _num(0, 1, lo_open=True), "repeat": _int(1, 100)},
     "nmt": {"preset": None, "vocab_size": _int(16), "max_steps": _int(1), "max_time": _duration,
             "valid_every": _int(1), "dev_pairs": _int(1), "patience": _int(1, none=True), "normalize": _bool,
-            "lr": _num(0, 1, lo_open=True, none=True), "batch_tokens": _int(16, none=True)},
+            "lr": _num(0, 1, lo_open=True, none=True), "batch_tokens": _int(16, none=True),
+            "precision": _choice("auto", "fp32", "bf16", "fp16"), "deterministic": _bool, "average": _int(0, 64)},
     "self_train": {"rounds": _int(1), "max_sentences": _int(1), "steps": _int(1), "mix_ratio": _num(0),
                    "trust": _num(0, 1, lo_open=True), "max_time": _duration},
     "check": {"sentences": _int(1)},
@@ -165,6 +177,7 @@ RULES: dict[str, dict[str, Callable[[Any], str | None]]] = {
     "lmtext": {"tune": _bool, "nbest": _list(_int(1, 64)), "trust": _list(_num(0, 1, lo_open=True))},
     "winnow": {"tune": _bool, "percentile": _num(0, 100, lo_open=True),
                "percentiles": _list(_num(0, 100, lo_open=True))},
+    "compose": {"orders": _list(_int(1, 6)), "fractions": _list(_num(0, 1, lo_open=True))},
     "lm": {"order": _int(1, 6), "method": _choice("linear", "loglinear"), "min_weight": _num(0, 1, hi_open=True),
            "max_size": _size},
     "eval": {"simulate": _bool, "target_wer": _num(0, 1, lo_open=True, hi_open=True), "nbest": _int(1, 1000),
@@ -196,6 +209,16 @@ def validate(cfg: dict) -> None:
             why = rule(cfg[section][key])
             if why:
                 raise LmbootError(f"[{section}] {key} must be {why}, not {cfg[section][key]!r}")
+    if cfg["nmt"]["average"] == 1:
+        raise LmbootError("[nmt] average must be 0 (off) or at least 2 checkpoints, not 1")
+    if cfg["text"]["spoken_form"]:
+        from lmboot.text.spoken import resolve_lang
+
+        for key in ("src_lang", "tgt_lang"):
+            try:
+                resolve_lang(cfg["run"][key])
+            except LmbootError as e:
+                raise LmbootError(f"[run] {key}: {e} ([text] spoken_form needs the language)") from None
     if cfg["translate"]["nbest"] > cfg["translate"]["beam"]:
         raise LmbootError(f"[translate] nbest ({cfg['translate']['nbest']}) must not exceed beam "
                           f"({cfg['translate']['beam']})")

@@ -10,7 +10,9 @@ mt+select       ... the translator fine-tuned on the embedding-selected bitext
 mt+selftrain    ... the translator fine-tuned on its own in-domain translations
 mt+rescore      ... n-best translations rescored with the seed LM
 mt+winnow       ... translations winnowed by seed-LM perplexity
-full            all four techniques together
+mt+order        ... the translations' component order (3, 2 or 1) chosen on dev
+mt+steer        ... + general text selected with seed + translations as the in-domain side
+full            all six techniques together
 pipeline        the techniques the config's ``[stages]`` switch on
 ==============  ==========================================================================
 
@@ -18,16 +20,21 @@ Every MT system's LM interpolates three components with weights tuned on dev: th
 text, the general target text of the best baseline without translation (``baseline``: all
 or Moore-Lewis-selected, whichever is better on dev) and the translations. Translation then
 adds to the best a user could do without it, instead of competing with it.
+
+With ``[text] spoken_form`` a first step (``spoken``) writes spoken-form copies of every data
+file and every later step reads those, so seed, dev, test, general text and source all share
+one text form; the LM text of the translations and the test scoring are put in it too.
 """
 from __future__ import annotations
 
 from lmboot.pipeline import stages as S
 from lmboot.pipeline.runner import STAGES, Step
 
-ABLATION = ("seed", "general", "moore-lewis", "mt", "mt+select", "mt+selftrain", "mt+rescore", "mt+winnow", "full")
+ABLATION = ("seed", "general", "moore-lewis", "mt", "mt+select", "mt+selftrain", "mt+rescore", "mt+winnow",
+            "mt+order", "mt+steer", "full")
 DEFAULT_SYSTEMS = ("seed", "general", "moore-lewis", "pipeline")
 BASELINES = ("seed", "general", "moore-lewis")
-TECHNIQUES = ("select", "selftrain", "rescore", "winnow")
+TECHNIQUES = ("select", "selftrain", "rescore", "winnow", "order", "steer")
 
 
 def flags(system: str, cfg: dict) -> dict:
@@ -35,14 +42,31 @@ def flags(system: str, cfg: dict) -> dict:
     if system == "pipeline":
         st = cfg["stages"]
         return {"select": st["select"], "selftrain": st["self_train"], "rescore": st["rescore"],
-                "winnow": st["winnow"]}
+                "winnow": st["winnow"], "order": st["order"], "steer": st["steer"]}
     on = set(TECHNIQUES) if system == "full" else set(system.split("+")[1:])
     return {t: t in on for t in TECHNIQUES}
 
 
+def _spoken(cfg: dict) -> dict:
+    """Step parameters that put text in spoken form (target language), or none when it is off."""
+    return {"spoken_lang": cfg["run"]["tgt_lang"]} if cfg["text"]["spoken_form"] else {}
+
+
+def data(cfg: dict, add) -> dict:
+    """The data files every step reads: the config's, or their spoken-form copies."""
+    d = dict(cfg["data"])
+    if not cfg["text"]["spoken_form"]:
+        return d
+    from lmboot.text.spoken import VERSION
+
+    add(Step("spoken", "text", S.spoken, {k: v for k, v in d.items() if v},
+             {"src_lang": cfg["run"]["src_lang"], "tgt_lang": cfg["run"]["tgt_lang"], "grammar": VERSION}))
+    return {k: f"@spoken:{k}" if v else None for k, v in d.items()}
+
+
 def plan(cfg: dict, systems: list[str]) -> tuple[list[Step], dict[str, str]]:
     """The steps that build ``systems`` and each system's LM (an ``@step:output`` reference)."""
-    d, run = cfg["data"], cfg["run"]
+    run = cfg["run"]
     common = {"seed": run["seed"]}
     steps: dict[str, Step] = {}
 
@@ -50,9 +74,11 @@ def plan(cfg: dict, systems: list[str]) -> tuple[list[Step], dict[str, str]]:
         steps.setdefault(step.name, step)
         return step.name
 
-    def lm_step(name: str, texts: dict[str, str], stage: str = "lm") -> str:
+    d = data(cfg, add)
+
+    def lm_step(name: str, texts: dict[str, str], stage: str = "lm", orders: str | None = None) -> str:
         return add(Step(f"lm.{name}", stage, S.lm_build, {**{f"text:{k}": v for k, v in texts.items()},
-                                                        "dev": d["dev"]}, dict(cfg["lm"])))
+                                                        "dev": d["dev"], "orders": orders}, dict(cfg["lm"])))
 
     add(Step("seed_lm", "seed-lm", S.seed_lm, {"text": d["seed"]}, dict(cfg["seed_lm"])))
     lm_of: dict[str, str] = {"seed": "@seed_lm:binary"}
@@ -71,18 +97,18 @@ def plan(cfg: dict, systems: list[str]) -> tuple[list[Step], dict[str, str]]:
                   "part:general": "@lm.general:part:general", "part:moore-lewis": "@lm.moore-lewis:part:moore-lewis",
                   "text:general": d["general_tgt"], "text:moore-lewis": "@select.moore-lewis:tgt"},
                  {**cfg["baseline"], "oov_penalty": cfg["eval"]["oov_penalty"]}))
-        _plan_mt(cfg, mt_systems, add, lm_step, lm_of)
+        _plan_mt(cfg, d, mt_systems, add, lm_step, lm_of)
     ordered = sorted(steps.values(), key=lambda s: STAGES.index(s.stage))
     ev = Step("eval", "eval", S.evaluate,
               {"test": d["test"], "seed_text": d["seed"], "general_tgt": d["general_tgt"],
                "baseline": "@baseline:choice" if mt_systems else None,
                **{f"lm:{s}": lm_of[s] for s in systems}},
-              {**cfg["eval"], "systems": list(systems), **common})
+              {**cfg["eval"], "systems": list(systems), **common, **_spoken(cfg)})
     return ordered + [ev], lm_of
 
 
-def _plan_mt(cfg: dict, systems: list[str], add, lm_step, lm_of: dict) -> None:
-    d, run = cfg["data"], cfg["run"]
+def _plan_mt(cfg: dict, d: dict, systems: list[str], add, lm_step, lm_of: dict) -> None:
+    run = cfg["run"]
     common = {"seed": run["seed"]}
     threads = {"threads": run["threads"]}
     tr = {**cfg["translate"], **threads}
@@ -144,11 +170,24 @@ def _plan_mt(cfg: dict, systems: list[str], add, lm_step, lm_of: dict) -> None:
                            "ref": "@source:ref" if d.get("source_ref") else None, **judged},
                           {**cfg["rescore"], **obj}))
             nbest = f"@{rs}:nbest"
-        lt = add(Step(f"lmtext.{chain}", "lmtext", S.lmtext, {"nbest": nbest, **judged}, {**cfg["lmtext"], **obj}))
+        lt = add(Step(f"lmtext.{chain}", "lmtext", S.lmtext, {"nbest": nbest, **judged},
+                      {**cfg["lmtext"], **obj, **_spoken(cfg)}))
         text = f"@{lt}:text"
         if f["winnow"]:
             chain += "+wn"
             wn = add(Step(f"winnow.{chain}", "winnow", S.winnow, {"text": text, "lm": "@seed_lm:binary", **judged},
                           {**cfg["winnow"], **obj}))
             text = f"@{wn}:kept"
-        lm_of[system] = f"@{lm_step(chain, {'seed': d['seed'], 'baseline': base_text, chain: text})}:binary"
+        texts = {"seed": d["seed"], "baseline": base_text, chain: text}
+        name, orders = chain, None
+        if f["order"] or f["steer"]:
+            name += ("+or" if f["order"] else "") + ("+sg" if f["steer"] else "")
+            cp = add(Step(f"compose.{name}", "compose", S.compose,
+                          {"text": text, "seed": d["seed"], "general_src": d["general_src"],
+                           "general_tgt": d["general_tgt"], **judged},
+                          {**cfg["compose"], "order": f["order"], "steer": f["steer"], "name": chain,
+                           "lm_order": cfg["lm"]["order"], "oov_penalty": cfg["eval"]["oov_penalty"], **common}))
+            orders = f"@{cp}:choice"
+            if f["steer"]:
+                texts["steer"] = f"@{cp}:steer"
+        lm_of[system] = f"@{lm_step(name, texts, orders=orders)}:binary"

@@ -8,13 +8,16 @@ the step).
 """
 from __future__ import annotations
 
+import contextlib
+import errno
 import hashlib
 import json
 import logging
+import os
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable
+from typing import Callable, Iterator
 
 from lmboot.io.corpus import sha256, write_json
 from lmboot.errors import LmbootError
@@ -22,8 +25,8 @@ from lmboot.errors import LmbootError
 log = logging.getLogger("lmboot")
 
 #: Stage families, in the order data flows; ``--from``/``--until`` and steps' order use it.
-STAGES = ("seed-lm", "baseline", "spm", "nmt", "select", "self-train", "translate", "rescore", "lmtext", "winnow",
-          "lm", "eval")
+STAGES = ("text", "seed-lm", "baseline", "spm", "nmt", "select", "self-train", "translate", "rescore", "lmtext",
+          "winnow", "compose", "lm", "eval")
 
 
 def file_record(path: str | Path) -> dict:
@@ -85,6 +88,82 @@ class Manifest:
         return e
 
 
+LOCK = ".lmboot-run.lock"
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # someone else's process: alive
+        return True
+    return True
+
+
+def _holder(f) -> int | None:
+    f.seek(0)
+    text = f.read().strip()
+    return int(text) if text.isdigit() else None
+
+
+@contextlib.contextmanager
+def locked(run_dir: str | Path) -> Iterator[Path]:
+    """Hold ``RUN_DIR/.lmboot-run.lock`` (``flock``) for the duration of a run.
+
+    A second run on the same directory is refused at once (one line naming the holder's pid);
+    a lock left by a killed run is taken over: the kernel releases a dead process's ``flock``,
+    and where the file system has no ``flock`` the recorded pid must be alive to count.
+
+    >>> with locked("runs/toy"):                    # doctest: +SKIP
+    ...     ...                                      # a second `lmboot run` here exits 2
+    """
+    d = Path(run_dir)
+    d.mkdir(parents=True, exist_ok=True)
+    path = d / LOCK
+    f = open(path, "a+", encoding="ascii")  # not truncated: the holder's pid stays readable
+    try:
+        try:
+            import fcntl
+
+            fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError as e:
+            if e.errno not in (errno.EWOULDBLOCK, errno.EAGAIN, errno.EACCES):
+                # No flock here (some network file systems): trust the recorded pid.
+                pid = _holder(f)
+                if pid is not None and pid != os.getpid() and _alive(pid):
+                    raise _busy(d, pid) from None
+            else:
+                # Held; the holder may not have written its pid yet.
+                for _ in range(20):
+                    pid = _holder(f)
+                    if pid is not None:
+                        break
+                    time.sleep(0.05)
+                raise _busy(d, pid) from None
+        stale = _holder(f)
+        if stale is not None and stale != os.getpid():
+            log.info("%s: taking over the lock of an earlier run (pid %d, no longer running)", d, stale)
+        f.seek(0)
+        f.truncate()
+        f.write(f"{os.getpid()}\n")
+        f.flush()
+        try:
+            yield path
+        finally:
+            f.seek(0)
+            f.truncate()  # an empty lock file: nobody holds it
+            f.flush()
+    finally:
+        f.close()  # releases the flock
+
+
+def _busy(d: Path, pid: int | None) -> LmbootError:
+    who = f"pid {pid}" if pid is not None else "another process"
+    return LmbootError(f"run directory in use by another lmboot run ({who}); wait for it to finish, "
+                       "or give this run another --dir", path=d)
+
+
 def resolve(ref: str | None, results: dict) -> str | None:
     """An input is a file path or ``@step:output`` naming an earlier step's output."""
     if ref is None or not ref.startswith("@"):
@@ -132,4 +211,4 @@ def run_steps(steps: list[Step], run_dir: Path, manifest: Manifest, force_from: 
     return results
 
 
-__all__ = ["STAGES", "Step", "Manifest", "file_record", "resolve", "run_steps"]
+__all__ = ["STAGES", "LOCK", "locked", "Step", "Manifest", "file_record", "resolve", "run_steps"]

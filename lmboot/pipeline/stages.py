@@ -18,7 +18,8 @@ from pathlib import Path
 from typing import Any
 
 from lmboot.errors import LmbootError
-from lmboot.io.corpus import atomic_path, read_bitext, read_lines, write_bitext, write_json, write_lines
+from lmboot.io.corpus import (atomic_path, atomic_write, chunked, iter_raw_lines, read_bitext, read_lines,
+                               write_bitext, write_json, write_lines)
 from lmboot.text.normalize import Normalizer
 
 log = logging.getLogger("lmboot")
@@ -72,6 +73,38 @@ def mt_scores(hyp: str | Path, ref: str | Path) -> dict:
 
 
 # --------------------------------------------------------------------------------------
+# Text form
+# --------------------------------------------------------------------------------------
+#: Data files in the source language; every other one is in the target language.
+SOURCE_SIDE = ("source", "general_src")
+
+
+def spoken(out: Path, i: dict, p: dict):
+    """Spoken-form copies of the data files (numbers, dates, times, currencies and symbols as
+    words), line for line (empty lines kept: the bitext stays aligned), that every later step
+    reads instead of the originals."""
+    from lmboot.text.spoken import spoken_form_batch
+
+    outs, changed = {}, {}
+    for key, path in i.items():
+        lang = p["src_lang"] if key in SOURCE_SIDE else p["tgt_lang"]
+        dest = out / f"{key}{Path(path).suffix}"  # the suffix kept: selection names its outputs by it
+        n = 0
+        with atomic_write(dest) as f:
+            for chunk in chunked((t for _, t in iter_raw_lines(path, f"[data] {key}")), 4096):
+                said = spoken_form_batch(chunk, lang)
+                n += sum(a != b for a, b in zip(chunk, said))
+                f.write("".join(f"{x}\n" for x in said))
+        outs[key], changed[key] = dest, n
+    return outs, {"lines_changed": changed, "src_lang": p["src_lang"], "tgt_lang": p["tgt_lang"]}
+
+
+def _text_form(p: dict) -> Normalizer:
+    """The normaliser of a step's text: spoken form in the target language when the run has it."""
+    return Normalizer(spoken_form=True, lang=p["spoken_lang"]) if p.get("spoken_lang") else Normalizer()
+
+
+# --------------------------------------------------------------------------------------
 # Seed LM and the baselines without translation
 # --------------------------------------------------------------------------------------
 def seed_lm(out: Path, i: dict, p: dict):
@@ -104,16 +137,20 @@ def lm_build(out: Path, i: dict, p: dict):
         log.warning("lm build: source %s is empty (nothing survived the earlier steps); left out", k)
     sources = [(k, v) for k, v in sources if k not in empty]
     interp = lm.LinearInterpolator(min_weight=p["min_weight"]) if p["method"] == "linear" else p["method"]
+    # The composition step's choice of the translations' order (see compose()).
+    orders = json.loads(Path(i["orders"]).read_text(encoding="utf-8"))["orders"] if i.get("orders") else {}
+    orders = {k: v for k, v in orders.items() if k in dict(sources)}
     max_size = p.get("max_size")
     # With a size budget the interpolated LM is pruned to it; lm.arpa/lm.bin are the pruned model.
     full = out / ("lm.full.arpa" if max_size else "lm.arpa")
     # Component LMs live in one run-wide cache: the seed and general LMs are trained once.
     r = lm.build(sources, i["dev"], full, order=p["order"], method=interp,
-                 binary=None if max_size else out / "lm.bin", work_dir=out.parent / "lm-parts")
+                 binary=None if max_size else out / "lm.bin", work_dir=out.parent / "lm-parts", orders=orders)
     dropped = r.tuning.get("dropped") or []
     outs = {"arpa": out / "lm.arpa", "binary": out / "lm.bin"}
     outs.update({f"part:{c.name}": c.arpa for c in r.components})
     metrics = {"weights": {k: round(v, 4) for k, v in r.weights.items()}, "method": p["method"],
+               **({"orders": orders} if orders else {}),
                "left_out": empty + dropped, "dev_ppl_common": round(r.mix_ppl_common, 2),
                "components": {c.name: round(c.dev_ppl_common, 2) for c in r.components}}
     if max_size:
@@ -227,10 +264,14 @@ def nmt_train(out: Path, i: dict, p: dict):
                   dev_src=i["dev_src"], dev_tgt=i["dev_tgt"], preset=p["preset"], spm_model=i["spm"],
                   max_steps=p["max_steps"], max_time=p["max_time"], valid_every=p["valid_every"],
                   patience=p["patience"], lr=p["lr"], batch_tokens=p["batch_tokens"], seed=p["seed"],
-                  threads=p["threads"])
-    return {"model": out / "model"}, {"steps": r.steps, "stopped": r.stopped, "seconds": round(r.seconds, 1),
-                                      "target_tokens_per_s": round(r.target_tokens_per_s, 1),
-                                      "best_step": r.best_step, **_dev_metrics(r.best)}
+                  threads=p["threads"], precision=p["precision"], deterministic=p["deterministic"],
+                  average=p["average"])
+    m = {"steps": r.steps, "stopped": r.stopped, "seconds": round(r.seconds, 1),
+         "target_tokens_per_s": round(r.target_tokens_per_s, 1), "precision": r.precision,
+         "deterministic": r.deterministic, "best_step": r.best_step, **_dev_metrics(r.best)}
+    if r.averaged:
+        m["averaged"] = {k: r.averaged[k] for k in ("steps", "chrf", "kept", "best_single")}
+    return {"model": out / "model"}, m
 
 
 def nmt_select(out: Path, i: dict, p: dict):
@@ -308,6 +349,12 @@ def lmtext(out: Path, i: dict, p: dict):
     from lmboot.io.nbest import read_nbest
 
     entries = list(read_nbest(i["nbest"]))
+    if p.get("spoken_lang"):  # a translator can still write digits: the LM text is in spoken form
+        from lmboot.text.spoken import spoken_form_batch
+
+        hyps = [h for e in entries for h in e["hyps"]]
+        for h, t in zip(hyps, spoken_form_batch([h["text"] for h in hyps], p["spoken_lang"])):
+            h["text"] = t
     nb, tr = p["nbest"][0], p["trust"][0]
     m: dict[str, Any] = {}
     if p["tune"]:
@@ -346,6 +393,42 @@ def winnow(out: Path, i: dict, p: dict):
     return {"kept": r.kept_path, "summary": r.summary_path, "histogram": r.histogram_path}, m
 
 
+def compose(out: Path, i: dict, p: dict):
+    """How the final LM uses the translations, chosen by the dev objective: the n-gram order of
+    their component (``order``), and one more component of general text selected with seed +
+    translations as the in-domain side (``steer``). Writes ``choice.json`` (read by the LM
+    build) and ``steer.txt`` (empty when steering is off or rejected)."""
+    from lmboot import lm
+    from lmboot.lm.compose import choose_order, steer
+    from lmboot.lm.objective import DevObjective
+
+    lines = list(read_lines(i["text"], "translations"))
+    m: dict[str, Any] = {}
+    k = p["lm_order"]
+    if p["order"] and lines:
+        oc = choose_order(lambda n: DevObjective([i["seed_lm"], i["general_lm"]], i["dev"], order=n,
+                                                 oov_penalty=p["oov_penalty"], work_dir=out),
+                          lines, [n for n in p["orders"] if n <= p["lm_order"]])
+        k = oc.order
+        m.update(order=k, order_objectives={str(n): v for n, v in oc.objectives.items()})
+    steer_txt = out / "steer.txt"
+    if p["steer"] and lines:
+        mt_arpa = out / "translations.arpa"
+        lm.train(i["text"], mt_arpa, order=k)
+        obj = DevObjective([i["seed_lm"], i["general_lm"], mt_arpa], i["dev"], order=p["lm_order"],
+                           oov_penalty=p["oov_penalty"], work_dir=out)
+        sr = steer(i["general_src"], i["general_tgt"], i["seed"], i["text"], out / "steer", obj, obj.without(),
+                   fractions=p["fractions"], random_seed=p["seed"])
+        shutil.move(str(sr.text), steer_txt)
+        m.update(steer=sr.fraction is not None, steer_fraction=sr.fraction, steer_lines=sr.kept,
+                 steer_objectives=sr.objectives)
+    else:
+        with atomic_path(steer_txt) as tmp:
+            Path(tmp).write_text("", encoding="utf-8")
+    write_json(out / "choice.json", {"orders": {p["name"]: k}, **m})
+    return {"choice": out / "choice.json", "steer": steer_txt}, m
+
+
 # --------------------------------------------------------------------------------------
 # Evaluation
 # --------------------------------------------------------------------------------------
@@ -354,9 +437,10 @@ def evaluate(out: Path, i: dict, p: dict):
 
     systems = p["systems"]
     lms = [i[f"lm:{s}"] for s in systems]
-    ppl = lm_mod.evaluate(lms, i["test"], names=systems, oov_penalty=p["oov_penalty"])
+    norm = _text_form(p)  # the test is already in the run's text form; the signature says which
+    ppl = lm_mod.evaluate(lms, i["test"], names=systems, oov_penalty=p["oov_penalty"], normalizer=norm)
     write_json(out / "ppl.json", ppl.to_json())
-    metrics: dict[str, Any] = {"ppl_signature": ppl.signature, "systems": {}}
+    metrics: dict[str, Any] = {"ppl_signature": ppl.signature, "text_form": norm.signature, "systems": {}}
     if i.get("baseline"):
         metrics["best_baseline"] = json.loads(Path(i["baseline"]).read_text(encoding="utf-8"))["baseline"]
     for m in ppl.models:

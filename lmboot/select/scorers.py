@@ -19,7 +19,7 @@ from typing import Sequence
 import numpy as np
 
 from lmboot.errors import LmbootError
-from lmboot.io.corpus import atomic_path, atomic_write
+from lmboot.io.corpus import atomic_path, atomic_write, naming_errors
 from lmboot.lm.score import load
 from lmboot.lm.train import train
 from lmboot.select.embedders import Embedder, make_embedder
@@ -196,7 +196,7 @@ class MooreLewisScorer(Scorer):
         todo = [("in_domain", seed), ("general", gen)] + ([("general_2", gen2)] if gen2 else [])
         for name, texts in todo:
             txt = workdir / f"{name}.txt"
-            with open(txt, "w", encoding="utf-8", newline="\n") as f:
+            with naming_errors(txt), open(txt, "w", encoding="utf-8", newline="\n") as f:
                 f.writelines(self._map(t) + "\n" for t in texts)
             arpa = workdir / f"{name}.arpa"
             train(txt, arpa, order=self.order, normalize_text=False, memory=self.memory,

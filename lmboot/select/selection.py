@@ -15,7 +15,7 @@ import random
 import shutil
 import tempfile
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
@@ -31,6 +31,7 @@ from lmboot.text.normalize import Normalizer
 
 log = logging.getLogger("lmboot")
 
+MAX_REPEAT = 100  # as [oversample] repeat: more copies only fill the disk
 QUANTILES = (0.0, 0.01, 0.05, 0.1, 0.25, 0.5, 0.75, 0.9, 0.95, 0.99, 1.0)
 
 
@@ -115,7 +116,8 @@ def select(general_src: str | Path, general_tgt: str | Path | None, seed: str | 
            top_k: int | None = None, k: int = 5, embedder: str | Embedder = "tfidf", random_seed: int = 1,
            dim: int = 128, fit_sample: int = 50000, batch_size: int = 2048, order: int = 3,
            normalizer: Normalizer | None = None, progress: bool = False, plot: bool = True,
-           source_domain: str | Path | None = None, repeat: int = 1) -> SelectResult:
+           source_domain: str | Path | None = None, repeat: int = 1,
+           src_normalizer: Normalizer | None = None) -> SelectResult:
     """Keep the pairs of a general bitext whose target side is nearest the in-domain ``seed``.
 
     ``general_src``/``general_tgt``: two line-aligned files, or one TSV (``general_tgt=None``).
@@ -125,7 +127,8 @@ def select(general_src: str | Path, general_tgt: str | Path | None, seed: str | 
     saved embedder directory. ``fit_sample``: general target sentences sampled (seeded
     reservoir) to fit the embedder / draw the general LM's text from. Text is normalised with
     ``normalizer`` (default :class:`~lmboot.text.normalize.Normalizer`) before scoring; outputs carry
-    the input lines unchanged.
+    the input lines unchanged. The source side takes ``src_normalizer``; by default ``normalizer``
+    without its spoken form, whose language is the target's.
 
     ``source_domain`` (``moore-lewis`` only): in-domain text in the *source* language, such as
     the text the translator will translate. Each pair then scores the sum of two
@@ -162,12 +165,13 @@ def select(general_src: str | Path, general_tgt: str | Path | None, seed: str | 
         raise LmbootError(f"unknown method {method!r}: use one of {', '.join(METHODS)}")
     if fit_sample < 1 or batch_size < 1:
         raise LmbootError("fit_sample and batch_size must be at least 1")
-    if isinstance(repeat, bool) or not isinstance(repeat, int) or repeat < 1:
-        raise LmbootError(f"--repeat must be an integer >= 1, not {repeat!r}")
+    if isinstance(repeat, bool) or not isinstance(repeat, int) or not 1 <= repeat <= MAX_REPEAT:
+        raise LmbootError(f"--repeat must be an integer in [1, {MAX_REPEAT}], not {repeat!r}")
     if source_domain is not None and method != "moore-lewis":
         raise LmbootError(f"an in-domain source text scores the source side with Moore-Lewis: use "
                           f"--method moore-lewis, not {method}")
     norm = normalizer or Normalizer()
+    src_norm = src_normalizer or (replace(norm, spoken_form=False, lang=None) if norm.spoken_form else norm)
     src = check_file(general_src, "general bitext" if general_tgt is None else "general source side")
     tgt = None if general_tgt is None else check_file(general_tgt, "general target side")
     out_dir = Path(out_dir)
@@ -184,7 +188,7 @@ def select(general_src: str | Path, general_tgt: str | Path | None, seed: str | 
     scorer = make_scorer(method, embedder, k=k, order=order, dim=dim, random_seed=random_seed)
     src_scorer = None
     if source_domain is not None:
-        domain_src = [s for s in (norm(x) for x in read_lines(source_domain, "in-domain source text")) if s]
+        domain_src = [s for s in (src_norm(x) for x in read_lines(source_domain, "in-domain source text")) if s]
         if not domain_src:
             raise LmbootError("in-domain source text has no sentence left after normalisation", path=source_domain)
         src_scorer = make_scorer(method, order=order)
@@ -205,7 +209,7 @@ def select(general_src: str | Path, general_tgt: str | Path | None, seed: str | 
         del sample
         if src_scorer is not None:
             (work / "source").mkdir()
-            src_scorer.prepare(domain_src, [(i, s) for i, s in ((i, norm(x)) for i, x, _ in raw) if s],
+            src_scorer.prepare(domain_src, [(i, s) for i, s in ((i, src_norm(x)) for i, x, _ in raw) if s],
                                work / "source")
             del raw, domain_src
 
@@ -234,7 +238,7 @@ def select(general_src: str | Path, general_tgt: str | Path | None, seed: str | 
                 if s:
                     batch.append(s)
                     if src_scorer is not None:
-                        batch_src.append(norm(x))
+                        batch_src.append(src_norm(x))
                     slots.append(len(scores) - 1)
                     if len(batch) >= batch_size:
                         flush()
@@ -267,7 +271,8 @@ def select(general_src: str | Path, general_tgt: str | Path | None, seed: str | 
                               f"about 1 % of the pairs (scores range {float(finite.min()):.4f}..{float(finite.max()):.4f})",
                               path=tgt or src)
 
-        # Pass 2: write the outputs (each atomically).
+        # Pass 2: write the outputs (each atomically), if the disk can hold them.
+        _check_space(out_dir, src, tgt, n, kept, repeat)
         label = scorer.score_label + (", target + source side" if src_scorer is not None else "")
         name_src, name_tgt = _output_names(src, tgt, "oversampled" if repeat > 1 else "selected")
         sel_src, sel_tgt = out_dir / name_src, (out_dir / name_tgt if name_tgt else None)
@@ -320,6 +325,7 @@ def select(general_src: str | Path, general_tgt: str | Path | None, seed: str | 
             written=n + (repeat - 1) * kept if repeat > 1 else kept,
             scores_path=scores_p, artifacts=artifacts,
             scorer={**scorer.describe(), "normalizer": asdict(norm), "random_seed": random_seed,
+                    **({"src_normalizer": asdict(src_norm)} if src_norm != norm else {}),
                     "fit_sample": fit_sample, "seed_sentences": len(seed_texts),
                     "inputs": {"general_src": str(src), "general_tgt": str(tgt) if tgt else None, "seed": str(seed),
                                "source_domain": str(source_domain) if source_domain is not None else None},
@@ -331,9 +337,8 @@ def select(general_src: str | Path, general_tgt: str | Path | None, seed: str | 
             cut_label=f"cut {threshold:.4f}", title=f"{method}: kept {kept} of {n} ({rule})")) if plot else None)
     except BaseException:
         shutil.rmtree(work, ignore_errors=True)
-        if created:
-            with contextlib.suppress(OSError):
-                out_dir.rmdir()  # only when still empty
+        if created:  # everything in it is this call's: nothing half-written stays (lm/*.arpa, embedder/)
+            shutil.rmtree(out_dir, ignore_errors=True)
         raise
     shutil.rmtree(work, ignore_errors=True)
     log.info("select (%s): kept %d of %d pairs (%.1f%%), %s, threshold %.4f; %.0f sentences/s",
@@ -341,4 +346,17 @@ def select(general_src: str | Path, general_tgt: str | Path | None, seed: str | 
     return res
 
 
-__all__ = ["select", "SelectResult", "DEFAULT_KEEP_FRACTION"]
+def _check_space(out_dir: Path, src: Path, tgt: Path | None, n: int, kept: int, repeat: int) -> None:
+    """Refuse, before writing, outputs the disk cannot hold: the bitext's bytes per pair times the
+    pairs written (``repeat`` copies of the kept ones), plus ``scores.tsv``."""
+    bitext = src.stat().st_size + (tgt.stat().st_size if tgt is not None else 0)
+    rows = n + (repeat - 1) * kept if repeat > 1 else kept
+    need = bitext * rows / max(n, 1) + 24 * n
+    free = shutil.disk_usage(out_dir).free
+    if need > free:
+        raise LmbootError(f"not enough disk space: the outputs need about {need / 1e6:,.0f} MB "
+                          f"({rows:,} pairs), {free / 1e6:,.0f} MB are free"
+                          + (f"; lower --repeat ({repeat})" if repeat > 1 else ""), path=out_dir)
+
+
+__all__ = ["select", "SelectResult", "DEFAULT_KEEP_FRACTION", "MAX_REPEAT"]
