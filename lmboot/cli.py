@@ -250,7 +250,7 @@ def lm_prune(
     digits: str = DIGITS,
 ) -> None:
     """Relative-entropy pruning (Stolcke 1998, SRILM -prune) to a size budget or a threshold."""
-    from lmboot.lm.prune import parse_size
+    from lmboot.lm.size import parse_size
 
     if (max_size is None) == (threshold is None):
         raise LmbootError("give one of --max-size and --threshold")

@@ -124,7 +124,7 @@ def main() -> None:
 
     from lmboot import lm
     from lmboot.io.arpa import ArpaReader
-    from lmboot.lm.prune import binary_size, human
+    from lmboot.lm.size import binary_size, human
 
     t0 = time.time()
     args.work.mkdir(parents=True, exist_ok=True)

@@ -173,7 +173,7 @@ def test_docstring_examples_hold():
     import doctest
     import importlib
 
-    for name in ("lmboot.lm.prune", "lmboot.io.arpa"):
+    for name in ("lmboot.lm.size", "lmboot.io.arpa"):
         res = doctest.testmod(importlib.import_module(name))
         assert res.attempted > 0 and res.failed == 0, name
 

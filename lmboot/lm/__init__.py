@@ -11,7 +11,8 @@ One module per job, in the order a model lives:
 - :mod:`~lmboot.lm.mixture`: EM weights and the static linear ARPA mixture;
 - :mod:`~lmboot.lm.build`: ``lmboot lm build`` (one LM per source, interpolated);
 - :mod:`~lmboot.lm.prune`: ``lmboot lm prune`` (relative-entropy pruning to a threshold or a
-  size budget);
+  size budget), with :mod:`~lmboot.lm.history` (P(h) from text) and :mod:`~lmboot.lm.size`
+  (KenLM binary sizes);
 - :mod:`~lmboot.lm.objective`: the in-domain dev objective every pipeline decision uses.
 
 This package exports the functions most callers need (``lm.train``, ``lm.evaluate``, ...).

@@ -31,7 +31,6 @@ from __future__ import annotations
 
 import contextlib
 import math
-import re
 import tempfile
 import time
 from array import array
@@ -43,57 +42,13 @@ import numpy as np
 from lmboot.errors import LmbootError
 from lmboot.io.arpa import ArpaReader, is_kenlm_binary, split_fields
 from lmboot.io.corpus import atomic_path, check_file
+from lmboot.lm.size import binary_size, human, parse_size
 from lmboot.lm.tools import run_tool
 from lmboot.results import Result
 
 _CHUNK = 1 << 22  # rows per vectorised step: bounds the temporaries to ~100 MB
 _EPS = 3e-6  # SRILM's Prob_Epsilon: rounding slack in back-off mass
 _TINY = 1e-10
-_UNITS = {"": 1, "b": 1, "k": 10**3, "kb": 10**3, "m": 10**6, "mb": 10**6, "g": 10**9, "gb": 10**9,
-          "t": 10**12, "tb": 10**12, "kib": 2**10, "mib": 2**20, "gib": 2**30, "tib": 2**40}
-
-
-def parse_size(value) -> int:
-    """Bytes from an int or a string: ``"5MB"``, ``"500KB"``, ``"1.5GB"`` (powers of 1000),
-    ``"64MiB"`` (powers of 1024).
-
-    >>> parse_size("1.5GB"), parse_size("500KiB"), parse_size(4096)
-    (1500000000, 512000, 4096)
-    """
-    n = None
-    if isinstance(value, int) and not isinstance(value, bool):
-        n = value
-    elif isinstance(value, str):
-        m = re.fullmatch(r"\s*(\d+(?:\.\d*)?|\.\d+)\s*([a-zA-Z]*)\s*", value)
-        if m and m.group(2).lower() in _UNITS:
-            n = int(float(m.group(1)) * _UNITS[m.group(2).lower()])
-    if n is None or n <= 0:
-        raise LmbootError(f"a size must be a positive number of bytes such as 5MB, 500KB or 1.5GB, not {value!r}")
-    return n
-
-
-def human(n: int) -> str:
-    """``4980123`` -> ``'4.98 MB'`` (powers of 1000, as :func:`parse_size` reads them)."""
-    for unit, f in (("GB", 1e9), ("MB", 1e6), ("kB", 1e3)):
-        if n >= f:
-            return f"{n / f:.2f} {unit}"
-    return f"{n} B"
-
-
-def binary_size(counts: list[int], vocab_bytes: int) -> int:
-    """Bytes of the KenLM probing binary (``build_binary``'s default, ``-p 1.5``) of a model with
-    these n-gram ``counts``; ``vocab_bytes`` is the sum of (UTF-8 length + 1) of its words. The
-    layout: a header, the vocabulary hash, 8-byte unigram entries, 16-byte entries for middle
-    orders and 12-byte ones for the top order, each hash 1.5 times its entries, then the words."""
-    def buckets(c: int) -> int:
-        return max(c + 1, int(np.float32(1.5) * np.float32(c)))
-
-    size = 120 + 8 * len(counts) + 8 * (counts[0] + 1) + 12 * buckets(counts[0]) + vocab_bytes
-    if len(counts) > 1:
-        size += sum(16 * buckets(c) for c in counts[1:-1]) + 12 * buckets(counts[-1])
-    return size
-
-
 @dataclass
 class PruneResult(Result):
     """What :func:`prune` did: n-grams per order before and after, the threshold, the sizes."""
@@ -398,6 +353,27 @@ def _file_order(mask: np.ndarray | None, inv: np.ndarray | None) -> bytes | None
     return (mask[inv] if inv is not None else mask).tobytes()
 
 
+def _floor_error(path: Path, budget: int, n1: int, floor: int) -> LmbootError:
+    return LmbootError(f"a size budget of {human(budget)} cannot be met: the {n1:,} 1-grams alone "
+                       f"(never pruned) take {human(floor)} as a KenLM binary", path=path)
+
+
+def _check_floor(path: Path, budget: int) -> None:
+    """Refuse a budget below the 1-grams' binary after reading the 1-gram section only."""
+    reader = ArpaReader(path)
+    entries, vocab_bytes = iter(reader), 0
+    try:
+        for n, words, _, _ in entries:
+            if n > 1:
+                break
+            vocab_bytes += len(words[0].encode("utf-8")) + 1
+    finally:
+        entries.close()
+    floor = binary_size([reader.counts[0]] + [0] * (reader.order - 1), vocab_bytes)
+    if floor > budget:
+        raise _floor_error(path, budget, reader.counts[0], floor)
+
+
 def _fit(model: _Model, pc: dict, budget: int, vocab_bytes: int) -> tuple[float, dict]:
     """The smallest threshold whose predicted binary fits ``budget`` (bisection over the D values)."""
     def size(keep):
@@ -405,8 +381,7 @@ def _fit(model: _Model, pc: dict, budget: int, vocab_bytes: int) -> tuple[float,
 
     floor = binary_size([model.counts[0]] + [0] * (model.order - 1), vocab_bytes)
     if floor > budget:
-        raise LmbootError(f"a size budget of {human(budget)} cannot be met: the {model.counts[0]:,} 1-grams alone "
-                          f"(never pruned) take {human(floor)} as a KenLM binary", path=model.path)
+        raise _floor_error(model.path, budget, model.counts[0], floor)
     if binary_size(model.counts, vocab_bytes) <= budget:
         return 0.0, model.keep(pc, 0.0)
     cand = np.unique(np.concatenate([p[np.isfinite(p)] for p in pc.values()]))
@@ -458,6 +433,8 @@ def prune(arpa: str | Path, out: str | Path, *, threshold: float | None = None, 
     out = Path(out)
     if out.resolve() == src.resolve() or (binary is not None and Path(binary).resolve() == src.resolve()):
         raise LmbootError("an output would replace the input model", path=src)
+    if budget is not None:
+        _check_floor(src, budget)  # before the long read: the 1-grams alone must fit
     model = _Model(src)
     if model.order < 2:
         raise LmbootError("a 1-gram model has nothing to prune (1-grams are never pruned)", path=src)
@@ -511,4 +488,4 @@ def prune(arpa: str | Path, out: str | Path, *, threshold: float | None = None, 
                        clamped_backoffs=clamped, seconds=time.perf_counter() - t0)
 
 
-__all__ = ["prune", "PruneResult", "parse_size", "binary_size", "human"]
+__all__ = ["prune", "PruneResult", "parse_size", "binary_size", "human"]  # sizes from lmboot.lm.size

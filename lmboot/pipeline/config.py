@@ -124,7 +124,7 @@ def _duration(v):
 
 
 def _size(v):
-    from lmboot.lm.prune import parse_size
+    from lmboot.lm.size import parse_size
 
     if v is None:
         return None
