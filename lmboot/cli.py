@@ -248,10 +248,13 @@ def lm_prune(
     json_out: Optional[Path] = typer.Option(None, "--json", help="Write counts, threshold and sizes as JSON."),
     lowercase: bool = LOWER,
     digits: str = DIGITS,
+    spoken_form: bool = SPOKEN,
+    lang: Optional[str] = LANG,
 ) -> None:
     """Relative-entropy pruning (Stolcke 1998, SRILM -prune) to a size budget or a threshold."""
     from lmboot.lm.size import parse_size
 
+    norm = _normalizer(lowercase, digits, spoken_form, lang)  # of --history-text, as the LM text was
     if (max_size is None) == (threshold is None):
         raise LmbootError("give one of --max-size and --threshold")
     _ranged(("--threshold", threshold, 0), *(("--history-weight", w, 0, None, True) for w in history_weight or ()))
@@ -269,7 +272,7 @@ def lm_prune(
 
     texts = list(zip(history or (), history_weight or [None] * len(history or ())))
     res = lm.prune(arpa, out, threshold=threshold, max_size=max_size, binary=binary, history=texts,
-                   normalizer=_normalizer(lowercase, digits))
+                   normalizer=norm)
     typer.echo(res.summary())
     if json_out:
         write_json(json_out, res.to_json())
