@@ -19,8 +19,12 @@ With a size budget (``max_size``) the threshold is the smallest one whose KenLM 
 a bisection over the computed D values, the binary's size predicted exactly from the n-gram
 counts (KenLM's probing layout), then checked on the real binary.
 
-N-grams are held as numpy arrays per order (one uint64 key, a log-probability and a back-off
-weight each), so a model takes about 30 bytes of memory per n-gram, not Python objects.
+``history`` (the LM's training text) takes P(h) from text frequencies instead, better for
+Kneser-Ney models (:mod:`lmboot.lm.history`).
+
+N-grams are held as numpy arrays per order (one uint64 key, a log-probability, a back-off
+weight and a context index each), not Python objects: about 60 bytes per n-gram at the peak
+(a 1 GB, 30M n-gram ARPA pruned in 1.75 GiB).
 
 >>> from lmboot import lm
 >>> res = lm.prune("final.arpa", "small.arpa", max_size="5MB", binary="small.bin")  # doctest: +SKIP
