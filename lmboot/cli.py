@@ -228,6 +228,56 @@ def lm_build(
         write_json(json_out, res.to_json())
 
 
+@lm_app.command("prune")
+def lm_prune(
+    arpa: Path = typer.Argument(..., help="ARPA model to prune (text, not a KenLM binary)."),
+    out: Path = typer.Option(..., "--out", "-o", help="Pruned ARPA model."),
+    max_size: Optional[str] = typer.Option(None, "--max-size",
+                                           help="Size budget of the KenLM binary (5MB, 500KB, 1.5GB, 64MiB): "
+                                                "the smallest threshold that fits is chosen."),
+    threshold: Optional[float] = typer.Option(None, "--threshold",
+                                              help="Prune n-grams whose removal changes perplexity by less than "
+                                                   "this (relative, as SRILM -prune; e.g. 1e-8)."),
+    binary: Optional[Path] = typer.Option(None, "--binary", help="Also write the KenLM binary here."),
+    history: Optional[List[Path]] = typer.Option(
+        None, "--history-text", help="The LM's training text (repeat for an interpolated LM): history probabilities "
+                                     "P(h) from its frequencies, not the model's chain rule (better for Kneser-Ney)."),
+    history_weight: Optional[List[float]] = typer.Option(
+        None, "--history-weight", help="Weight of each --history-text, e.g. its interpolation weight "
+                                       "(default: the texts pooled)."),
+    json_out: Optional[Path] = typer.Option(None, "--json", help="Write counts, threshold and sizes as JSON."),
+    lowercase: bool = LOWER,
+    digits: str = DIGITS,
+    spoken_form: bool = SPOKEN,
+    lang: Optional[str] = LANG,
+) -> None:
+    """Relative-entropy pruning (Stolcke 1998, SRILM -prune) to a size budget or a threshold."""
+    from lmboot.lm.size import parse_size
+
+    norm = _normalizer(lowercase, digits, spoken_form, lang)  # of --history-text, as the LM text was
+    if (max_size is None) == (threshold is None):
+        raise LmbootError("give one of --max-size and --threshold")
+    _ranged(("--threshold", threshold, 0), *(("--history-weight", w, 0, None, True) for w in history_weight or ()))
+    if history_weight and len(history_weight) != len(history or ()):
+        raise LmbootError(f"{len(history_weight)} --history-weight for {len(history or ())} --history-text")
+    if max_size is not None:
+        try:
+            parse_size(max_size)
+        except LmbootError as e:
+            raise LmbootError(f"--max-size: {e.message}") from None
+    guard([arpa, *(history or ())], files={"--out": out, "--binary": binary, "--json": json_out})
+    _distinct({"--out": out, "--binary": binary, "--json": json_out})
+    from lmboot import lm
+    from lmboot.io.corpus import write_json
+
+    texts = list(zip(history or (), history_weight or [None] * len(history or ())))
+    res = lm.prune(arpa, out, threshold=threshold, max_size=max_size, binary=binary, history=texts,
+                   normalizer=norm)
+    typer.echo(res.summary())
+    if json_out:
+        write_json(json_out, res.to_json())
+
+
 # --------------------------------------------------------------------------------------
 # winnow
 # --------------------------------------------------------------------------------------

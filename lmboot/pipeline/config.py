@@ -55,7 +55,8 @@ DEFAULTS: dict[str, Any] = {
     # order of their component, and the fraction of general text selected with seed +
     # translations as the in-domain side (Moore-Lewis) as one more component.
     "compose": {"orders": [3, 2, 1], "fractions": [0.05, 0.1, 0.2]},
-    "lm": {"order": 3, "method": "linear", "min_weight": 0.01},
+    # max_size: prune every final LM (relative entropy) until its KenLM binary fits, e.g. "5MB".
+    "lm": {"order": 3, "method": "linear", "min_weight": 0.01, "max_size": None},
     "eval": {"simulate": True, "target_wer": 0.25, "nbest": 10, "oov_penalty": DEFAULT_OOV_PENALTY},
 }
 
@@ -122,6 +123,18 @@ def _duration(v):
     return None if s is not None and math.isfinite(s) and s > 0 else "a duration such as 90, \"90s\", \"25m\", \"1.5h\""
 
 
+def _size(v):
+    from lmboot.lm.size import parse_size
+
+    if v is None:
+        return None
+    try:
+        parse_size(v)
+    except LmbootError:
+        return "a size such as \"5MB\", \"500KB\", \"1.5GB\" or a number of bytes (or left out)"
+    return None
+
+
 def _list(item: Callable[[Any], str | None]) -> Callable[[Any], str | None]:
     def check(v):
         if not isinstance(v, list) or not v:
@@ -165,7 +178,8 @@ RULES: dict[str, dict[str, Callable[[Any], str | None]]] = {
     "winnow": {"tune": _bool, "percentile": _num(0, 100, lo_open=True),
                "percentiles": _list(_num(0, 100, lo_open=True))},
     "compose": {"orders": _list(_int(1, 6)), "fractions": _list(_num(0, 1, lo_open=True))},
-    "lm": {"order": _int(1, 6), "method": _choice("linear", "loglinear"), "min_weight": _num(0, 1, hi_open=True)},
+    "lm": {"order": _int(1, 6), "method": _choice("linear", "loglinear"), "min_weight": _num(0, 1, hi_open=True),
+           "max_size": _size},
     "eval": {"simulate": _bool, "target_wer": _num(0, 1, lo_open=True, hi_open=True), "nbest": _int(1, 1000),
              "oov_penalty": _num(hi=0, hi_open=True)},
 }

@@ -83,7 +83,7 @@ _DECISIONS = {
     "lmtext": ("nbest", "trust", "lines", "dev_objective", "dev_objective_without"),
     "winnow": ("off", "percentile", "kept", "total", "dev_objective"),
     "compose": ("order", "order_objectives", "steer", "steer_fraction", "steer_lines", "steer_objectives"),
-    "lm": ("weights", "orders", "left_out", "dev_ppl_common"),
+    "lm": ("weights", "orders", "left_out", "dev_ppl_common", "pruned"),
     "baseline": ("best", "dev_ppl_common"),
 }
 

@@ -140,16 +140,32 @@ def lm_build(out: Path, i: dict, p: dict):
     # The composition step's choice of the translations' order (see compose()).
     orders = json.loads(Path(i["orders"]).read_text(encoding="utf-8"))["orders"] if i.get("orders") else {}
     orders = {k: v for k, v in orders.items() if k in dict(sources)}
+    max_size = p.get("max_size")
+    # With a size budget the interpolated LM is pruned to it; lm.arpa/lm.bin are the pruned model.
+    full = out / ("lm.full.arpa" if max_size else "lm.arpa")
     # Component LMs live in one run-wide cache: the seed and general LMs are trained once.
-    r = lm.build(sources, i["dev"], out / "lm.arpa", order=p["order"], method=interp, binary=out / "lm.bin",
-                 work_dir=out.parent / "lm-parts", orders=orders)
+    r = lm.build(sources, i["dev"], full, order=p["order"], method=interp,
+                 binary=None if max_size else out / "lm.bin", work_dir=out.parent / "lm-parts", orders=orders)
     dropped = r.tuning.get("dropped") or []
     outs = {"arpa": out / "lm.arpa", "binary": out / "lm.bin"}
     outs.update({f"part:{c.name}": c.arpa for c in r.components})
-    return outs, {"weights": {k: round(v, 4) for k, v in r.weights.items()}, "method": p["method"],
-                  **({"orders": orders} if orders else {}),
-                  "left_out": empty + dropped, "dev_ppl_common": round(r.mix_ppl_common, 2),
-                  "components": {c.name: round(c.dev_ppl_common, 2) for c in r.components}}
+    metrics = {"weights": {k: round(v, 4) for k, v in r.weights.items()}, "method": p["method"],
+               **({"orders": orders} if orders else {}),
+               "left_out": empty + dropped, "dev_ppl_common": round(r.mix_ppl_common, 2),
+               "components": {c.name: round(c.dev_ppl_common, 2) for c in r.components}}
+    if max_size:
+        # P(h) from the LM's own texts, weighted as interpolated (better than the chain rule of a
+        # Kneser-Ney model: docs/lm-build.md, "Size budget").
+        history = [(path, r.weights[name]) for name, path in sources if r.weights.get(name, 0) > 0]
+        pr = lm.prune(full, out / "lm.arpa", max_size=max_size, binary=out / "lm.bin", history=history)
+        # The pruned model keeps every word, so its dev ppl_common compares with the full one's.
+        ev = lm.evaluate([out / "lm.bin"], i["dev"])
+        outs["full_arpa"] = full
+        metrics["pruned"] = {"max_size": pr.max_size, "binary_bytes": pr.binary_bytes,
+                             "threshold": pr.threshold, "ngrams_before": pr.ngrams_before,
+                             "ngrams_after": pr.ngrams_after, "dev_ppl_common": round(ev.models[0].ppl_common, 2),
+                             "seconds": round(pr.seconds, 1)}
+    return outs, metrics
 
 
 def baseline(out: Path, i: dict, p: dict):
