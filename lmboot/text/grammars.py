@@ -23,8 +23,26 @@ _EN_MONTHS = ("January", "February", "March", "April", "May", "June", "July", "A
               "November", "December")
 
 
-class English(Grammar):
+class _Num2WordsYears(Grammar):
+    """Years as num2words reads them ("nineteen ninety"), after a word that announces a year
+    ("in 1990", "im Jahr 1990"): elsewhere 1990 is an amount."""
+
+    year_max = 1999
+    _year_words: set[str] = set()
+
+    def year(self, n: int) -> str:
+        from num2words import num2words
+
+        return num2words(n, lang=self.code, to="year") if 1100 <= n <= self.year_max else self.card(n)
+
+    def is_year(self, n: int, m: re.Match) -> bool:
+        prev = prev_words(m, 1)
+        return 1100 <= n <= self.year_max and bool(prev) and prev[0].lower().strip(",.") in self._year_words
+
+
+class English(_Num2WordsYears):
     code = "en"
+    year_max = 2099
     point, percent, minus, to = "point", "percent", "minus", "to"
     degree = ("degree", "degrees")
     celsius, fahrenheit = "Celsius", "Fahrenheit"
@@ -47,15 +65,6 @@ class English(Grammar):
         from num2words import num2words
 
         return num2words(n, lang="en", to="ordinal").replace(",", "")
-
-    def year(self, n: int) -> str:
-        from num2words import num2words
-
-        return num2words(n, lang="en", to="year") if 1100 <= n <= 2099 else self.card(n)
-
-    def is_year(self, n: int, m: re.Match) -> bool:
-        prev = prev_words(m, 1)
-        return 1100 <= n <= 2099 and bool(prev) and prev[0].lower().strip(",.") in self._year_words
 
     def time(self, h: int, mnt: int, suffix: str) -> str:
         ap = re.sub(r"[\s.]", "", suffix).lower()
@@ -126,7 +135,7 @@ _DE_FEMININE = {"Stunde", "Minute", "Sekunde", "Woche", "Nacht", "Person", "Mill
                 "Tasse", "Frage", "Nachricht", "Erinnerung", "Sache", "Seite", "Mail", "Runde", "Rupie"}
 
 
-class German(Grammar):
+class German(_Num2WordsYears):
     code = "de"
     point, percent, minus, to = "Komma", "Prozent", "minus", "bis"
     degree = ("Grad", "Grad")
@@ -172,15 +181,6 @@ class German(Grammar):
             if not (lw in _DE_LINK or re.fullmatch(r"\d+\.?|[\w-]*(?:te|ten|ter)", lw)):
                 break
         return "r"
-
-    def year(self, n: int) -> str:
-        from num2words import num2words
-
-        return num2words(n, lang="de", to="year") if 1100 <= n <= 1999 else self.card(n)
-
-    def is_year(self, n: int, m: re.Match) -> bool:
-        prev = prev_words(m, 1)
-        return 1100 <= n <= 1999 and bool(prev) and prev[0].lower().strip(",.") in self._year_words
 
     def time(self, h: int, mnt: int, suffix: str) -> str:
         return f"{self.card(h, 'Uhr')} Uhr" + (f" {self.card(mnt)}" if mnt else "")
