@@ -99,7 +99,7 @@ def test_smoke_every_stage_output_and_manifest(reference):
     steps = manifest["steps"]
     stages = {e["stage"] for e in steps.values()}
     assert stages == {"seed-lm", "baseline", "spm", "nmt", "select", "self-train", "translate", "rescore", "lmtext",
-                      "winnow", "lm", "eval"}
+                      "winnow", "compose", "lm", "eval"}
     for name, e in steps.items():
         assert e["status"] == "done", name
         assert e["start"] <= e["end"] and "fingerprint" in e and "params" in e, name
@@ -114,9 +114,15 @@ def test_smoke_every_stage_output_and_manifest(reference):
     assert final_ppl < seed_ppl
     # Composition: the final LM interpolates the seed, the best baseline's general text and the
     # translations, each weight tuned on dev and recorded.
-    final = steps["lm.sel+st+rs+wn"]["metrics"]
-    assert set(final["weights"]) == {"seed", "baseline", "sel+st+rs+wn"}
+    final = steps["lm.sel+st+rs+wn+or+sg"]["metrics"]
+    assert set(final["weights"]) - {"steer"} == {"seed", "baseline", "sel+st+rs+wn"}
     assert math.isclose(sum(final["weights"].values()), 1.0, abs_tol=1e-3)
+    # How the final LM uses the translations was chosen on dev, and the LM build followed it.
+    compose = steps["compose.sel+st+rs+wn+or+sg"]["metrics"]
+    assert compose["order"] in (1, 2, 3) and set(compose["order_objectives"]) == {"1", "2", "3"}
+    assert final["orders"] == {"sel+st+rs+wn": compose["order"]}
+    assert "off" in compose["steer_objectives"] and compose["steer"] == (compose["steer_fraction"] is not None)
+    assert compose["steer"] or "steer" in final["left_out"]
     best = steps["baseline"]["metrics"]["best"]
     assert best in ("general", "moore-lewis") and steps["baseline"]["outputs"]["text"]["sha256"] == \
         steps[f"lm.{best}"]["inputs"][f"text:{best}"]["sha256"]
