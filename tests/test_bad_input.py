@@ -487,7 +487,7 @@ def test_self_train_on_a_truncated_checkpoint_leaves_nothing(nmt_base, tmp_path)
 
 def test_stale_temporaries_of_a_killed_run_are_cleaned(base, tmp_path):
     """`.NAME.*.tmp` beside an output (atomic writers) and lmboot's work directories in a run directory."""
-    from lmboot.safety import clean_stale_temps
+    from lmboot.io.temps import clean_stale_temps
 
     w = tmp_path / "w"
     shutil.copytree(base, w, symlinks=True)

@@ -60,7 +60,8 @@ def run(config: str | Path, ablation: bool = False, systems: list[str] | None = 
 
 def _run_locked(cfg: dict, run_dir: Path, systems: list[str], from_stage: str | None,
                 until: str | None) -> RunResult:
-    from lmboot.safety import clean_stale_temps
+    import lmboot.evaluate, lmboot.lm.objective, lmboot.select  # noqa: E401,F401 (register their temp names)
+    from lmboot.io.temps import clean_stale_temps
 
     clean_stale_temps(run_dir)  # what a killed run left half-written (the lock is ours: no live run's)
     write_json(run_dir / "config.json", cfg)
@@ -74,7 +75,7 @@ def _run_locked(cfg: dict, run_dir: Path, systems: list[str], from_stage: str | 
 
         report, table = report_mod.write(run_dir, manifest.data, systems, cfg)
         final = Path(resolve(lm_of[systems[-1]], results))
-        from lmboot.safety import publish_with_checksum, write_checksum
+        from lmboot.io.checksums import publish_with_checksum, write_checksum
 
         with atomic_path(run_dir / "final.bin") as tmp:
             shutil.copyfile(final, tmp)
