@@ -278,7 +278,7 @@ def train(
     def validate(model=model) -> dict[str, Any]:
         from lmboot.metrics import mt_scores
         from lmboot.nmt.data import iter_eval_batches
-        from lmboot.nmt.translate import Translator
+        from lmboot.nmt.engines.fairseq2_engine import Fairseq2Translator as Translator
 
         model.eval()
         nll, ntok = 0.0, 0

@@ -1,4 +1,5 @@
-"""Beam-search translation to n-best JSONL (docs/formats.md) with fairseq2's generator.
+"""Translation of a text file to n-best JSONL (docs/formats.md) with any engine
+(:mod:`lmboot.nmt.engines`: fairseq2, CTranslate2).
 
 >>> from lmboot.nmt import translate                           # doctest: +SKIP
 >>> res = translate("runs/en-hi", "source.en", "nbest.jsonl", out_txt="top1.hi", beam=5, nbest=5)
@@ -18,10 +19,10 @@ import logging
 import os
 import sys
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, fields, replace
 from itertools import islice
 from pathlib import Path
-from typing import Iterable, Iterator, Sequence
+from typing import Iterable, Iterator
 
 from lmboot.errors import LmbootError
 from lmboot.results import Result
@@ -29,6 +30,7 @@ from lmboot.io.corpus import atomic_write, count_lines, iter_raw_lines, read_lin
 from lmboot.io.nbest import format_entry, read_nbest
 from lmboot.metrics import mt_scores
 from lmboot.nmt.data import Hyp
+from lmboot.nmt.engines import SearchOptions, Translator, open_translator
 
 log = logging.getLogger("lmboot")
 
@@ -53,108 +55,6 @@ class TranslateResult(Result):
                    if self.bleu is not None else ""))
 
 
-class Translator:
-    """Batched beam search over a loaded model (fairseq2 ``BeamSearchSeq2SeqGenerator``).
-
-    >>> from lmboot.nmt.model import load_model                 # doctest: +SKIP
-    >>> model, tok, info = load_model("runs/en-hi")
-    >>> Translator(model, tok, info, beam=4, nbest=2).translate(["hello"])[0][0].text
-    """
-
-    def __init__(self, model, tokenizer, info, *, device=None, beam: int = 5, nbest: int = 1,
-                 max_len_a: float = 1.5, max_len_b: int = 10, len_penalty: float = 1.0,
-                 no_repeat_ngram_size: int = 0,
-                 batch_tokens: int = 4096, max_sentences: int = 64, max_src_len: int = 256):
-        import torch
-
-        from fairseq2.generation.beam_search import BeamSearchSeq2SeqGenerator
-
-        if beam < 1:
-            raise LmbootError(f"beam must be >= 1, not {beam}")
-        if not 1 <= nbest <= beam:
-            raise LmbootError(f"nbest must be between 1 and the beam size ({beam}), not {nbest}")
-        self.model, self.info = model, info
-        self.device = device if device is not None else next(model.parameters()).device
-        self.nbest = nbest
-        self.batch_tokens, self.max_sentences, self.max_src_len = batch_tokens, max_sentences, max_src_len
-        self.src_enc = tokenizer.create_encoder(task="translation", lang=info.src_lang, mode="source")
-        tgt_enc = tokenizer.create_encoder(task="translation", lang=info.tgt_lang, mode="target")
-        self.prompt = tgt_enc.prefix_indices.to(self.device)  # [</s>, __tgt__]
-        self.decoder = tokenizer.create_decoder()
-        self.eos = tokenizer.vocab_info.eos_idx
-        if no_repeat_ngram_size < 0:
-            raise LmbootError(f"no_repeat_ngram_size must be >= 0, not {no_repeat_ngram_size}")
-        # A weak translator loops ("der während der während ..."): blocking a repeated token
-        # n-gram keeps loops out of the beam, so the n-best list holds real alternatives.
-        procs = []
-        if no_repeat_ngram_size:
-            from fairseq2.generation.step_processor import NGramRepeatBlockProcessor
-
-            procs.append(NGramRepeatBlockProcessor(no_repeat_ngram_size))
-        # Scores are raw log-probabilities (normalize_scores=False): what docs/formats.md asks for.
-        self.gen = BeamSearchSeq2SeqGenerator(model, tokenizer.vocab_info, beam_size=beam,
-                                              max_gen_len=(max_len_a, max_len_b),
-                                              normalize_scores=False, len_penalty=len_penalty,
-                                              echo_prompt=True, step_processors=procs or None)
-        self._torch = torch
-        self.truncated = 0
-
-    def _generate(self, seqs: list) -> list[list[Hyp]]:
-        torch = self._torch
-        from fairseq2.nn import BatchLayout
-
-        lens = [len(s) for s in seqs]
-        S = torch.zeros(len(seqs), max(lens), dtype=torch.int64)
-        for i, s in enumerate(seqs):
-            S[i, :len(s)] = s
-        S = S.to(self.device)
-        P = self.prompt.unsqueeze(0).expand(len(seqs), -1).contiguous()
-        with torch.inference_mode():
-            out = self.gen(S, BatchLayout.of(S, lens), P, BatchLayout.of(P))
-        result = []
-        k = len(self.prompt)
-        for hyps in out.hypotheses:
-            items = []
-            for h in hyps:
-                # echo_prompt: seq and step_scores start with the prompt [</s>, __tgt__], one score
-                # per position; without it fairseq2 folds the tag's log-probability into the first
-                # step's score, which the definition (and the ct2 engine) leaves out.
-                ids = h.seq[k:]
-                body = ids[:-1] if len(ids) and int(ids[-1]) == self.eos else ids
-                score = float(h.step_scores[k:].sum())
-                items.append(Hyp(text=self.decoder(body.cpu()), score=score, tokens=int(len(ids))))
-            items.sort(key=lambda x: -x.score)
-            result.append(items[: self.nbest])
-        return result
-
-    def translate(self, sentences: Sequence[str]) -> list[list[Hyp]]:
-        """n-best hypotheses for each sentence, batched by length; input order kept."""
-        enc = []
-        for s in sentences:
-            e = self.src_enc(s)
-            if len(e) > self.max_src_len:
-                self.truncated += 1
-                e = self._torch.cat([e[: self.max_src_len - 1], e[-1:]])
-            enc.append(e)
-        order = sorted(range(len(enc)), key=lambda i: (len(enc[i]), i))
-        out: list[list[Hyp] | None] = [None] * len(enc)
-        k = 0
-        while k < len(order):
-            j = k
-            width = 0
-            while j < len(order) and j - k < self.max_sentences:
-                w = max(width, len(enc[order[j]]))
-                if j > k and w * (j - k + 1) > self.batch_tokens:
-                    break
-                width = w
-                j += 1
-            idx = order[k:j]
-            for i, hyps in zip(idx, self._generate([enc[i] for i in idx])):
-                out[i] = hyps
-            k = j
-        return out  # type: ignore[return-value]
-
-
 def _chunks(it: Iterable, n: int) -> Iterator[list]:
     it = iter(it)
     while True:
@@ -176,69 +76,40 @@ def _record(lineno: int, src: str, hyps: list[Hyp], ref: str | None) -> dict:
     return rec
 
 
-def translate(
-    model_dir: str | os.PathLike,
-    input_path: str | os.PathLike,
-    out_jsonl: str | os.PathLike,
-    out_txt: str | os.PathLike | None = None,
-    *,
-    beam: int = 5,
-    nbest: int = 5,
-    ref_path: str | os.PathLike | None = None,
-    max_lines: int | None = None,
-    checkpoint: str = "best",
-    batch_tokens: int = 4096,
-    max_sentences: int = 64,
-    chunk: int = 2048,
-    max_len_a: float = 1.5,
-    max_len_b: int = 10,
-    len_penalty: float = 1.0,
-    no_repeat_ngram_size: int = 0,
-    device: str | None = None,
-    threads: int | None = None,
-    progress: bool | None = None,
-    engine: str = "fairseq2",
-    quantization: str = "int8",
-    compute_type: str = "default",
-    sampling_topk: int = 1,
-    sampling_temperature: float = 1.0,
-    num_samples: int | None = None,
-    seed: int | None = None,
-    length_limit: str = "sentence",
-) -> TranslateResult:
+#: translate()'s search settings when not given: 5 hypotheses from a beam of 5.
+DEFAULT_SEARCH = SearchOptions(beam=5, nbest=5)
+_SEARCH_FIELDS = frozenset(f.name for f in fields(SearchOptions))
+
+
+def translate(model_dir: str | os.PathLike, input_path: str | os.PathLike, out_jsonl: str | os.PathLike,
+              out_txt: str | os.PathLike | None = None, *, engine: str = "fairseq2",
+              ref_path: str | os.PathLike | None = None, max_lines: int | None = None, checkpoint: str = "best",
+              chunk: int = 2048, device: str | None = None, threads: int | None = None,
+              progress: bool | None = None, search: SearchOptions | None = None, **options) -> TranslateResult:
     """Translate ``input_path`` (one sentence per line) into an n-best JSONL (and top-1 text).
 
-    Streams the input in chunks of ``chunk`` sentences, each sorted by length into batches
-    of at most ``batch_tokens`` source tokens / ``max_sentences`` sentences. With
-    ``ref_path`` (line-aligned references) each record gets ``ref`` and the result BLEU/chrF
-    (sacrebleu). ``max_lines`` translates only the first lines. Under ``torchrun`` each rank
-    translates every WORLD_SIZE-th sentence and rank 0 merges the parts in input order.
+    ``options`` are the search settings every engine shares (the fields of
+    :class:`~lmboot.nmt.engines.SearchOptions`: ``beam``, ``nbest``, ``max_len_a``, ...; they
+    override ``search``, default :data:`DEFAULT_SEARCH`) and the ``engine``'s own options
+    (``engine="ct2"``: :class:`~lmboot.nmt.engines.ct2_engine.Ct2Options`, e.g. ``quantization``,
+    ``sampling_topk``, ``seed``; an option only another engine has is refused unless left at its
+    default). Engines: :data:`lmboot.nmt.engines.ENGINES`.
 
-    ``engine="ct2"`` translates with CTranslate2 (:mod:`lmboot.nmt.ct2`): ``model_dir`` is an
-    export, or an lmboot model exported once to ``MODEL/ct2-<quantization>``; it adds sampling
-    (``sampling_topk`` != 1: ``num_samples`` samples per sentence, default ``nbest``; ``seed``);
-    its length limit is per sentence (``length_limit="batch"``: the fairseq2 engine's rule).
+    Streams the input in chunks of ``chunk`` sentences; the engine batches each by length
+    (``batch_tokens`` source tokens / ``max_sentences`` sentences at most). With ``ref_path``
+    (line-aligned references) each record gets ``ref`` and the result BLEU/chrF (sacrebleu).
+    ``max_lines`` translates only the first lines. Under ``torchrun`` each rank translates every
+    WORLD_SIZE-th sentence and rank 0 merges the parts in input order.
+
+    ``engine="ct2"`` translates with CTranslate2: ``model_dir`` is an export, or an lmboot model
+    exported once to ``MODEL/ct2-<quantization>``; it adds sampling (``sampling_topk`` != 1:
+    ``num_samples`` samples per sentence, default ``nbest``; ``seed``); its length limit is per
+    sentence (``length_limit="batch"``: the fairseq2 engine's rule).
     """
-    from lmboot.nmt.model import load_model, setup_device
-
     rank, world = _dist_info()
-    # ct2 engine (lmboot/nmt/ct2.py): a Ct2Translator (Translator's interface); None for fairseq2
-    from lmboot.nmt.ct2 import engine_translator
-
-    ct2 = engine_translator(engine, model_dir, checkpoint=checkpoint, quantization=quantization,
-                            compute_type=compute_type, device=device, threads=threads, sampling_topk=sampling_topk,
-                            sampling_temperature=sampling_temperature, num_samples=num_samples, seed=seed,
-                            no_repeat_ngram_size=no_repeat_ngram_size, beam=beam, nbest=nbest, max_len_a=max_len_a,
-                            max_len_b=max_len_b, len_penalty=len_penalty, batch_tokens=batch_tokens,
-                            max_sentences=max_sentences, length_limit=length_limit)
-    if ct2 is not None:
-        tr, dev = ct2
-    else:
-        dev = setup_device(device, threads)
-        model, tokenizer, info = load_model(model_dir, dev, checkpoint)
-        tr = Translator(model, tokenizer, info, beam=beam, nbest=nbest, max_len_a=max_len_a, max_len_b=max_len_b,
-                        len_penalty=len_penalty, no_repeat_ngram_size=no_repeat_ngram_size,
-                        batch_tokens=batch_tokens, max_sentences=max_sentences)
+    search = replace(search or DEFAULT_SEARCH, **{k: v for k, v in options.items() if k in _SEARCH_FIELDS})
+    tr = open_translator(engine, model_dir, search, checkpoint=checkpoint, device=device, threads=threads,
+                         **{k: v for k, v in options.items() if k not in _SEARCH_FIELDS})
     out_jsonl = Path(out_jsonl)
     total = count_lines(input_path) if max_lines is None else min(max_lines, count_lines(input_path))
     refs = _ref_reader(ref_path, input_path)
@@ -262,7 +133,7 @@ def translate(
             bar.update(len(batch) * world)
             bar.set_postfix_str(f"{n / max(time.perf_counter() - t0, 1e-9):.1f} sent/s")
     if world > 1:
-        n = _merge_parts(out_jsonl, rank, world, dev)
+        n = _merge_parts(out_jsonl, rank, world, tr.device_type)
     seconds = time.perf_counter() - t0
     if tr.truncated:
         log.warning("%s: %d source sentence(s) longer than %d tokens truncated", input_path, tr.truncated,
@@ -296,12 +167,12 @@ def _ref_reader(ref_path, input_path):
     return table.__getitem__
 
 
-def _merge_parts(out_jsonl: Path, rank: int, world: int, device) -> int:
+def _merge_parts(out_jsonl: Path, rank: int, world: int, device_type: str) -> int:
     """Rank 0 interleaves the ranks' parts back into input order (round-robin sharding)."""
     import torch.distributed as dist
 
     if not dist.is_initialized():
-        backend = "nccl" if device.type == "cuda" else "gloo"
+        backend = "nccl" if device_type == "cuda" else "gloo"
         dist.init_process_group(backend)
     dist.barrier()
     n = 0
@@ -324,3 +195,6 @@ def _merge_parts(out_jsonl: Path, rank: int, world: int, device) -> int:
             p.unlink()
     dist.barrier()
     return n
+
+
+__all__ = ["translate", "TranslateResult", "Translator", "DEFAULT_SEARCH"]
