@@ -64,8 +64,8 @@ class Verdict:
 def keep_better(original: str | os.PathLike, adapted: str | os.PathLike,
                 judge: Callable[[Path], float]) -> Verdict:
     """Judge both translators (lower is better) and keep the adapted one only if it is better
-    by more than the tie margin (:data:`lmboot.lm.objective.TIE`)."""
-    from lmboot.lm.objective import TIE
+    by more than the tie margin (:data:`lmboot.decide.TIE`)."""
+    from lmboot.decide import TIE
 
     before, after = float(judge(Path(original))), float(judge(Path(adapted)))
     chosen = "adapted" if after < before * (1 - TIE) else "original"  # a tie keeps what we had
@@ -83,7 +83,7 @@ def lm_judge(objective: Callable[[list[str]], float], check_src: str | os.PathLi
     perplexity with those translations as its translated component)."""
     import hashlib
 
-    from lmboot.nmt.quality import degenerate
+    from lmboot.text.quality import degenerate
     from lmboot.io.nbest import read_nbest
     from lmboot.nmt.translate import translate
 
