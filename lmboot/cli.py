@@ -412,7 +412,7 @@ def nmt_translate(
             ("--sampling-temperature", sampling_temperature, 0, None, True), ("--seed", seed, 0))
     guard([text, ref, model], files={"--out": out, "--txt": txt})
     _distinct({"--out": out, "--txt": txt})
-    from lmboot.nmt.translate import translate
+    from lmboot.nmt.translation import translate
 
     res = translate(model, text, out, txt, beam=beam, nbest=nbest, ref_path=ref, max_lines=max_lines,
                     checkpoint=checkpoint, batch_tokens=batch_tokens, max_sentences=max_sentences,

@@ -69,7 +69,7 @@ def train_model(cache: Path, minutes: float, threads: int) -> Path:
 
 def worker(args) -> None:
     """One engine on one input, in this process; prints a JSON line of what it measured."""
-    from lmboot.nmt.translate import translate
+    from lmboot.nmt.translation import translate
 
     engine, quant, limit = ENGINES[args.engine]
     kw = {}

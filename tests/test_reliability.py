@@ -200,7 +200,7 @@ def test_enospc_from_a_plain_write_names_the_file(tmp_path, monkeypatch, kenlm_r
     from lmboot import lm
     from lmboot.errors import os_error_line
 
-    train_mod = importlib.import_module("lmboot.lm.train")  # the module (lmboot.lm.train is also a function)
+    train_mod = importlib.import_module("lmboot.lm.estimate")  # the module of lmboot.lm.train
 
     _, tgt, _ = _bitext(tmp_path)
     monkeypatch.setattr(train_mod, "open", lambda *a, **k: builtins.open("/dev/full", "w"), raising=False)

@@ -8,7 +8,7 @@
    chosen first-pass WER; their WERs compare LMs and are labelled "simulated".
 
 Modules: :mod:`~lmboot.evaluate.nbest_wer` (1), :mod:`~lmboot.evaluate.decode` and
-:mod:`~lmboot.evaluate.synth` (2), :mod:`~lmboot.evaluate.simulate` (3),
+:mod:`~lmboot.evaluate.synthesis` (2), :mod:`~lmboot.evaluate.simulation` (3),
 :mod:`~lmboot.evaluate.results` (the per-LM results and their comparison table). WER itself is
 :func:`lmboot.metrics.word_errors`; the n-best readers are in :mod:`lmboot.io.nbest`.
 
@@ -19,8 +19,8 @@ Modules: :mod:`~lmboot.evaluate.nbest_wer` (1), :mod:`~lmboot.evaluate.decode` a
 from lmboot.evaluate.decode import DECODERS, Decoder, PocketsphinxDecoder, read_audio_set, wer_from_audio
 from lmboot.evaluate.nbest_wer import wer_from_nbest
 from lmboot.evaluate.results import WerResult, WerResults, format_table, write_details, write_report
-from lmboot.evaluate.simulate import CharSimilarity, PhonemeSimilarity, SimulateResult, read_vocab, simulate
-from lmboot.evaluate.synth import SynthResult, speak, synth
+from lmboot.evaluate.simulation import CharSimilarity, PhonemeSimilarity, SimulateResult, read_vocab, simulate
+from lmboot.evaluate.synthesis import SynthResult, speak, synth
 
 __all__ = [
     "CharSimilarity", "DECODERS", "Decoder", "PhonemeSimilarity", "PocketsphinxDecoder", "SimulateResult",

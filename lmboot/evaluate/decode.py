@@ -190,7 +190,7 @@ class EspeakArpabetG2P(G2P):
         return " ".join(out)
 
     def pronounce(self, words: Sequence[str]) -> dict[str, str]:
-        from lmboot.evaluate.simulate import PhonemeSimilarity
+        from lmboot.evaluate.simulation import PhonemeSimilarity
 
         raw = PhonemeSimilarity(self.voice)._phonemes(list(words))
         out = {}

@@ -2,7 +2,7 @@
 
 KenLM's Python module scores models but does not list them; the static mixture
 (:mod:`lmboot.lm.mixture`) reads every n-gram with :class:`ArpaReader`, the simulated
-recogniser (:mod:`lmboot.evaluate.simulate`) and real decoding (:mod:`lmboot.evaluate.decode`)
+recogniser (:mod:`lmboot.evaluate.simulation`) and real decoding (:mod:`lmboot.evaluate.decode`)
 need only the vocabulary (:func:`unigrams`). A KenLM binary cannot be listed: :func:`arpa_of`
 finds the ARPA file beside it (or says which file is needed).
 """

@@ -40,7 +40,7 @@ from lmboot.lm.mixture import em_weights, mix_arpa
 from lmboot.lm.perplexity import dev_token_probs, evaluate
 from lmboot.lm.score import load
 from lmboot.lm.tools import run_tool
-from lmboot.lm.train import build_binary, train
+from lmboot.lm.estimate import build_binary, train
 from lmboot.results import Result, text_table
 from lmboot.text.normalize import Normalizer
 

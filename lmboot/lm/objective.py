@@ -41,7 +41,7 @@ from lmboot.io.temps import temp_prefix
 from lmboot.lm.mixture import em_weights
 from lmboot.lm.perplexity import DevTokens, dev_tokens
 from lmboot.lm.score import DEFAULT_OOV_PENALTY, charge_unknown, load
-from lmboot.lm.train import train
+from lmboot.lm.estimate import train
 from lmboot.text.normalize import Normalizer
 
 log = logging.getLogger("lmboot")

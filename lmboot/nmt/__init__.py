@@ -15,7 +15,7 @@ from lmboot.text.quality import (DegenerateFilter, HypothesisFilter, LengthRatio
 from lmboot.nmt.selftrain import SelfTrainResult, self_train
 from lmboot.nmt.spm import SpmResult, train_spm
 from lmboot.nmt.train import NMTTrainResult, train
-from lmboot.nmt.translate import TranslateResult, Translator, translate
+from lmboot.nmt.translation import TranslateResult, Translator, translate
 
 __all__ = ["PRESETS", "load_model", "train_spm", "SpmResult", "train", "NMTTrainResult", "translate",
            "TranslateResult", "Translator", "self_train", "SelfTrainResult", "HypothesisFilter",

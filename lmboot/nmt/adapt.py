@@ -85,7 +85,7 @@ def lm_judge(objective: Callable[[list[str]], float], check_src: str | os.PathLi
 
     from lmboot.text.quality import degenerate
     from lmboot.io.nbest import read_nbest
-    from lmboot.nmt.translate import translate
+    from lmboot.nmt.translation import translate
 
     def judge(model_dir: Path) -> float:
         tag = hashlib.sha256(str(model_dir).encode()).hexdigest()[:8]

@@ -21,6 +21,7 @@ from typing import Any
 
 from lmboot.errors import LmbootError
 from lmboot.io.checksums import verify_checksums
+from lmboot.io.corpus import read_json_in
 
 log = logging.getLogger("lmboot")
 
@@ -52,14 +53,7 @@ def read_meta(ct2_dir: str | os.PathLike) -> dict[str, Any]:
     """Read and check ``DIR/lmboot.json`` of an export."""
     d = Path(ct2_dir)
     p = d / META
-    if not d.is_dir():
-        raise LmbootError("CTranslate2 model directory not found", path=d)
-    if not p.is_file():
-        raise LmbootError(f"not an lmboot CTranslate2 export (no {META})", path=d)
-    try:
-        meta = json.loads(p.read_text(encoding="utf-8"))
-    except (json.JSONDecodeError, UnicodeDecodeError) as e:
-        raise LmbootError(f"invalid {META}: {e}", path=p) from None
+    meta = read_json_in(d, META, "CTranslate2 model directory", "an lmboot CTranslate2 export", f"invalid {META}")
     fmt = meta.get("format") if isinstance(meta, dict) else None
     if fmt != FORMAT:
         raise LmbootError(f"not an lmboot CTranslate2 export (format {fmt!r})", path=p)

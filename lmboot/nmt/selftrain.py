@@ -122,7 +122,7 @@ def self_train(
     from lmboot.nmt.data import read_pairs
     from lmboot.nmt.model import read_info
     from lmboot.io.nbest import read_nbest
-    from lmboot.nmt.translate import translate
+    from lmboot.nmt.translation import translate
 
     if rounds < 1:
         raise LmbootError(f"rounds must be >= 1, not {rounds}")

@@ -37,7 +37,7 @@ log = logging.getLogger("lmboot")
 
 @dataclass
 class NMTTrainResult(Result):
-    """What :func:`train` did (the translator; :class:`lmboot.lm.train.LMTrainResult` is the n-gram LM's)."""
+    """What :func:`train` did (the translator; :class:`lmboot.lm.LMTrainResult` is the n-gram LM's)."""
 
     model_dir: Path
     start_step: int

@@ -15,11 +15,12 @@ from __future__ import annotations
 
 import abc
 import os
-from dataclasses import dataclass, fields, replace
+from dataclasses import dataclass, field, fields, replace
 from typing import Any, ClassVar, Sequence
 
 from lmboot.errors import LmbootError
 from lmboot.nmt.data import Hyp
+from lmboot.ranges import check_range
 
 
 @dataclass(frozen=True)
@@ -33,24 +34,23 @@ class SearchOptions:
     ``max_src_len`` tokens are cut (and counted in ``Translator.truncated``).
     """
 
-    beam: int = 5
-    nbest: int = 1
-    max_len_a: float = 1.5
+    beam: int = field(default=5, metadata={"lo": 1})
+    nbest: int = field(default=1, metadata={"lo": 1})
+    max_len_a: float = field(default=1.5, metadata={"lo": 0})
     max_len_b: int = 10
     len_penalty: float = 1.0
-    no_repeat_ngram_size: int = 0
-    batch_tokens: int = 4096
-    max_sentences: int = 64
-    max_src_len: int = 256
+    no_repeat_ngram_size: int = field(default=0, metadata={"lo": 0})
+    batch_tokens: int = field(default=4096, metadata={"lo": 1})
+    max_sentences: int = field(default=64, metadata={"lo": 1})
+    max_src_len: int = field(default=256, metadata={"lo": 2})  # room for the language tag and </s>
 
     def check(self, sampling: bool = False) -> None:
-        """Refuse settings no engine can search with (``sampling``: ``nbest`` is not bound by ``beam``)."""
-        if self.beam < 1:
-            raise LmbootError(f"beam must be >= 1, not {self.beam}")
-        if not sampling and not 1 <= self.nbest <= self.beam:
+        """Refuse settings no engine can search with: each field a finite number within its
+        ``metadata`` bound, ``nbest`` ≤ ``beam`` (unless ``sampling``: samples are not bound by it)."""
+        for f in fields(self):
+            check_range(f.name, getattr(self, f.name), lo=f.metadata.get("lo"))
+        if not sampling and self.nbest > self.beam:
             raise LmbootError(f"nbest must be between 1 and the beam size ({self.beam}), not {self.nbest}")
-        if self.no_repeat_ngram_size < 0:
-            raise LmbootError(f"no_repeat_ngram_size must be >= 0, not {self.no_repeat_ngram_size}")
 
 
 @dataclass(frozen=True)
