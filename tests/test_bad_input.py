@@ -509,6 +509,38 @@ def test_stale_temporaries_of_a_killed_run_are_cleaned(base, tmp_path):
     assert (run / "nmt" / "config.json").exists()
 
 
+def test_temporary_names_are_registered_by_the_modules_that_make_them(tmp_path):
+    """The cleaner knows no other module's names: each owner registers its prefix on import,
+    and what is registered (and only that) is cleaned."""
+    import lmboot.evaluate  # noqa: F401 (owners: decoding, synthesis)
+    import lmboot.lm.objective  # noqa: F401 (owners: lm estimate and build, the dev objective)
+    import lmboot.select  # noqa: F401 (owner: selection)
+    from lmboot.io import temps
+
+    owned = {"lmboot-dict-", ".lmboot-synth-", ".select-work-", "lmboot-lm-", "lmboot-objective-", "interpolate-"}
+    assert owned <= set(temps.registered_prefixes())
+    source = Path(temps.__file__).read_text(encoding="utf-8")
+    assert not [p for p in owned if p in source]
+    (tmp_path / "lmboot-test-owner-x1").mkdir()
+    (tmp_path / "lmboot-test-other-x1").mkdir()
+    temps.temp_prefix("lmboot-test-owner-")
+    assert [p.name for p in temps.clean_stale_temps(tmp_path)] == ["lmboot-test-owner-x1"]
+    assert (tmp_path / "lmboot-test-other-x1").is_dir()
+
+
+def test_old_safety_names_still_import():
+    """safety.py was split by concern; every name it had still imports from it."""
+    import lmboot.safety as safety
+
+    old = ["check_range", "in_range", "describe_range", "check_output_file", "check_output_dir", "refuse_overwrite",
+           "guard", "os_error_line", "clean_stale_temps", "clean_stale_temps_of", "write_checksum",
+           "verify_checksum", "cached_sha256", "record_checksums", "verify_checksums", "publish_with_checksum",
+           "sidecar", "is_kenlm_binary", "unknown_to_all", "warn_dev_unknown", "DEV_UNKNOWN_LIMIT", "SIDECAR_SUFFIX"]
+    assert all(callable(getattr(safety, n)) or n.isupper() for n in old)
+    with pytest.raises(AttributeError):
+        safety.no_such_check  # noqa: B018
+
+
 def test_dev_mostly_unknown_to_every_lm_warns(base, tmp_path):
     w = tmp_path / "w"
     shutil.copytree(base, w, symlinks=True)

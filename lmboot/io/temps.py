@@ -5,7 +5,7 @@ Two kinds of names are lmboot's own and safe to remove at the start of a run:
 - the atomic writers' (:mod:`lmboot.io.corpus`): ``.NAME.*.tmp`` files and directories,
   ``.NAME.rankN.part`` (sharded translation), ``.NAME.*.old`` directories (a replaced export);
 - work directories and files that modules make with :mod:`tempfile`: each module registers the
-  prefix of its names here when it is imported (``TMP = temp_prefix("lmboot-dict-")``), so this
+  prefix of its names here when it is imported (``TMP = temp_prefix("lmboot-work-")``), so this
   module knows no other module's names. A caller cleaning a directory where several modules
   worked imports them first (the pipeline does).
 
