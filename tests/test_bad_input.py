@@ -376,7 +376,7 @@ def test_full_disk_is_one_line(base, tmp_path):
 # ------------------------------------------------------------------------------------------
 def test_start_point_decides_resume_init_or_scratch(tmp_path):
     from lmboot.nmt import model as M
-    from lmboot.nmt.train import start_point
+    from lmboot.nmt.training import start_point
 
     info = M.ModelInfo(src_lang="a", tgt_lang="b", preset="tiny", model={}, train={"init_from": "/x/base"})
     assert start_point(tmp_path, None, M.ModelInfo(src_lang="a", tgt_lang="b", preset="tiny", model={})) \

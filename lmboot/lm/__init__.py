@@ -11,13 +11,13 @@ One module per job, in the order a model lives:
 - :mod:`~lmboot.lm.perplexity`: ``lmboot lm eval`` (perplexity on a common vocabulary) and
   per-token dev probabilities;
 - :mod:`~lmboot.lm.mixture`: EM weights and the static linear ARPA mixture;
-- :mod:`~lmboot.lm.build`: ``lmboot lm build`` (one LM per source, interpolated);
+- :mod:`~lmboot.lm.builder`: ``lmboot lm build`` (one LM per source, interpolated);
 - :mod:`~lmboot.lm.objective`: the in-domain dev objective every pipeline decision uses;
 - :mod:`~lmboot.lm.coverage`: a warning when most dev words are unknown to every LM.
 
 This package exports the functions most callers need (``lm.train``, ``lm.evaluate``, ...).
 """
-from lmboot.lm.build import (BuildResult, LinearInterpolator, LogLinearInterpolator, build, parse_source,
+from lmboot.lm.builder import (BuildResult, LinearInterpolator, LogLinearInterpolator, build, parse_source,
                              work_dir_for)
 from lmboot.lm.estimate import LMTrainResult, build_binary, train
 from lmboot.lm.perplexity import PerplexityResult, evaluate

@@ -29,7 +29,7 @@ WORK_TMP = temp_prefix("lmboot-lm-")  # registered: a killed run's leftovers are
 
 @dataclass
 class LMTrainResult(Result):
-    """What :func:`train` wrote (the n-gram LM; :class:`lmboot.nmt.train.NMTTrainResult` is the
+    """What :func:`train` wrote (the n-gram LM; :class:`lmboot.nmt.NMTTrainResult` is the
     translator's)."""
 
     arpa: Path

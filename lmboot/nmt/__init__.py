@@ -14,7 +14,7 @@ from lmboot.text.quality import (DegenerateFilter, HypothesisFilter, LengthRatio
                                 degenerate)
 from lmboot.nmt.selftrain import SelfTrainResult, self_train
 from lmboot.nmt.spm import SpmResult, train_spm
-from lmboot.nmt.train import NMTTrainResult, train
+from lmboot.nmt.training import NMTTrainResult, train
 from lmboot.nmt.translation import TranslateResult, Translator, translate
 
 __all__ = ["PRESETS", "load_model", "train_spm", "SpmResult", "train", "NMTTrainResult", "translate",

@@ -36,7 +36,7 @@ def fine_tune(model_dir: str | os.PathLike, train_src: str | os.PathLike, train_
     checkpoints. Re-running resumes, like :func:`lmboot.nmt.train`.
     """
     from lmboot.nmt.model import CONFIG, read_info, training_preset
-    from lmboot.nmt.train import train
+    from lmboot.nmt.training import train
 
     info = read_info(model_dir)
     base_lr = training_preset(info.preset, Path(model_dir) / CONFIG).lr
