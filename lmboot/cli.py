@@ -45,10 +45,23 @@ def _main(verbose: bool = typer.Option(False, "--verbose", "-v", help="Debug log
     log.setLevel(level)
 
 
-def _normalizer(lowercase: bool, digits: str):
+def _normalizer(lowercase: bool, digits: str, spoken_form: bool = False, lang: Optional[str] = None):
     from lmboot.text.normalize import Normalizer
 
-    return Normalizer(lowercase=lowercase, digits=digits)
+    if digits not in ("keep", "drop"):
+        raise LmbootError(f"--digits must be keep or drop, not {digits!r}")
+    if spoken_form and not lang:
+        raise LmbootError("--spoken-form needs --lang, the text's language (e.g. de, deu or deu_Latn)")
+    if lang is not None and not spoken_form:
+        raise LmbootError("--lang only says which language --spoken-form writes numbers in: add --spoken-form")
+    if lang is not None:
+        from lmboot.text.spoken import resolve_lang
+
+        try:
+            resolve_lang(lang)
+        except LmbootError as e:
+            raise LmbootError(f"--lang: {e}") from None
+    return Normalizer(lowercase=lowercase, digits=digits, spoken_form=spoken_form, lang=lang)
 
 
 def _progress(flag: Optional[bool]) -> bool:
@@ -98,6 +111,10 @@ def _distinct(outputs: dict) -> None:
 
 LOWER = typer.Option(True, "--lowercase/--keep-case", help="Lower-case text (no-op for caseless scripts).")
 DIGITS = typer.Option("keep", "--digits", help="keep | drop digits during normalisation.")
+SPOKEN = typer.Option(False, "--spoken-form", help="Write numbers, times, dates, currencies, percentages and "
+                      "symbols out as words in --lang before normalising (ASR-ready text).")
+LANG = typer.Option(None, "--lang", help="The text's language for --spoken-form: de, deu or deu_Latn style "
+                    "(grammars: en, de, hi; others keep digits).")
 
 
 # --------------------------------------------------------------------------------------
@@ -117,6 +134,8 @@ def lm_train(
         help="Force lmplz --discount_fallback on/off (default: automatic when data is too small)."),
     lowercase: bool = LOWER,
     digits: str = DIGITS,
+    spoken_form: bool = SPOKEN,
+    lang: Optional[str] = LANG,
 ) -> None:
     """Estimate an n-gram LM (modified Kneser-Ney) with KenLM's lmplz."""
     _ranged(("--order", order, 1, 6), *(("--prune", x, 0) for x in prune or ()))
@@ -125,7 +144,8 @@ def lm_train(
     from lmboot import lm
 
     res = lm.train(text, out, order=order, binary=binary, memory=memory, prune=_prune(prune),
-                   discount_fallback=discount_fallback, normalizer=_normalizer(lowercase, digits))
+                   discount_fallback=discount_fallback,
+                   normalizer=_normalizer(lowercase, digits, spoken_form, lang))
     typer.echo(res.summary())
 
 
@@ -139,6 +159,8 @@ def lm_eval(
     per_sentence: bool = typer.Option(False, "--per-sentence", help="Include per-sentence scores in the JSON."),
     lowercase: bool = LOWER,
     digits: str = DIGITS,
+    spoken_form: bool = SPOKEN,
+    lang: Optional[str] = LANG,
 ) -> None:
     """Perplexity (with/without OOVs, and on a common vocabulary) and OOV rate of TEXT."""
     _ranged(("--oov-penalty", oov_penalty, None, 0))
@@ -146,7 +168,8 @@ def lm_eval(
     from lmboot import lm
     from lmboot.io.corpus import write_json
 
-    res = lm.evaluate(lms, text, oov_penalty=oov_penalty, normalizer=_normalizer(lowercase, digits),
+    res = lm.evaluate(lms, text, oov_penalty=oov_penalty,
+                      normalizer=_normalizer(lowercase, digits, spoken_form, lang),
                       keep_sentences=per_sentence)
     typer.echo(res.summary())
     if json_out:
@@ -173,6 +196,8 @@ def lm_build(
                                             help="Progress bar while mixing (default: when stderr is a TTY)."),
     lowercase: bool = LOWER,
     digits: str = DIGITS,
+    spoken_form: bool = SPOKEN,
+    lang: Optional[str] = LANG,
 ) -> None:
     """One LM per text source, interpolated with weights tuned on --dev, written as one ARPA."""
     _ranged(("--order", order, 1, 6), *(("--prune", x, 0) for x in prune or ()))
@@ -190,7 +215,7 @@ def lm_build(
     try:
         res = lm.build(sources, dev, out, order=order, method=method,
                        binary=binary, work_dir=work_dir, prune=_prune(prune),
-                       normalizer=_normalizer(lowercase, digits), memory=memory,
+                       normalizer=_normalizer(lowercase, digits, spoken_form, lang), memory=memory,
                        progress=_progress(progress))
     except Exception:
         if fresh_parts:  # a failed first build leaves no half-made component directory
@@ -198,6 +223,56 @@ def lm_build(
 
             shutil.rmtree(parts, ignore_errors=True)
         raise
+    typer.echo(res.summary())
+    if json_out:
+        write_json(json_out, res.to_json())
+
+
+@lm_app.command("prune")
+def lm_prune(
+    arpa: Path = typer.Argument(..., help="ARPA model to prune (text, not a KenLM binary)."),
+    out: Path = typer.Option(..., "--out", "-o", help="Pruned ARPA model."),
+    max_size: Optional[str] = typer.Option(None, "--max-size",
+                                           help="Size budget of the KenLM binary (5MB, 500KB, 1.5GB, 64MiB): "
+                                                "the smallest threshold that fits is chosen."),
+    threshold: Optional[float] = typer.Option(None, "--threshold",
+                                              help="Prune n-grams whose removal changes perplexity by less than "
+                                                   "this (relative, as SRILM -prune; e.g. 1e-8)."),
+    binary: Optional[Path] = typer.Option(None, "--binary", help="Also write the KenLM binary here."),
+    history: Optional[List[Path]] = typer.Option(
+        None, "--history-text", help="The LM's training text (repeat for an interpolated LM): history probabilities "
+                                     "P(h) from its frequencies, not the model's chain rule (better for Kneser-Ney)."),
+    history_weight: Optional[List[float]] = typer.Option(
+        None, "--history-weight", help="Weight of each --history-text, e.g. its interpolation weight "
+                                       "(default: the texts pooled)."),
+    json_out: Optional[Path] = typer.Option(None, "--json", help="Write counts, threshold and sizes as JSON."),
+    lowercase: bool = LOWER,
+    digits: str = DIGITS,
+    spoken_form: bool = SPOKEN,
+    lang: Optional[str] = LANG,
+) -> None:
+    """Relative-entropy pruning (Stolcke 1998, SRILM -prune) to a size budget or a threshold."""
+    from lmboot.lm.size import parse_size
+
+    norm = _normalizer(lowercase, digits, spoken_form, lang)  # of --history-text, as the LM text was
+    if (max_size is None) == (threshold is None):
+        raise LmbootError("give one of --max-size and --threshold")
+    _ranged(("--threshold", threshold, 0), *(("--history-weight", w, 0, None, True) for w in history_weight or ()))
+    if history_weight and len(history_weight) != len(history or ()):
+        raise LmbootError(f"{len(history_weight)} --history-weight for {len(history or ())} --history-text")
+    if max_size is not None:
+        try:
+            parse_size(max_size)
+        except LmbootError as e:
+            raise LmbootError(f"--max-size: {e.message}") from None
+    guard([arpa, *(history or ())], files={"--out": out, "--binary": binary, "--json": json_out})
+    _distinct({"--out": out, "--binary": binary, "--json": json_out})
+    from lmboot import lm
+    from lmboot.io.corpus import write_json
+
+    texts = list(zip(history or (), history_weight or [None] * len(history or ())))
+    res = lm.prune(arpa, out, threshold=threshold, max_size=max_size, binary=binary, history=texts,
+                   normalizer=norm)
     typer.echo(res.summary())
     if json_out:
         write_json(json_out, res.to_json())
@@ -221,6 +296,8 @@ def winnow_cmd(
                                             help="Progress bar (default: when stderr is a terminal)."),
     lowercase: bool = LOWER,
     digits: str = DIGITS,
+    spoken_form: bool = SPOKEN,
+    lang: Optional[str] = LANG,
 ) -> None:
     """Keep sentences whose seed-LM perplexity is below a threshold."""
     _ranged(("--threshold", threshold, 0, None, True), ("--percentile", percentile, 0, 100, True))
@@ -228,7 +305,7 @@ def winnow_cmd(
     from lmboot import winnow
 
     res = winnow.winnow(text, lm_path, out_dir, threshold=threshold, percentile=percentile, dev=dev,
-                        normalizer=_normalizer(lowercase, digits), write_normalized=normalized,
+                        normalizer=_normalizer(lowercase, digits, spoken_form, lang), write_normalized=normalized,
                         progress=_progress(progress), plot=plot)
     typer.echo(res.summary())
 
@@ -269,6 +346,10 @@ def select_cmd(
     plot: bool = typer.Option(True, "--plot/--no-plot", help="Write histogram.png with the cut."),
     lowercase: bool = LOWER,
     digits: str = DIGITS,
+    spoken_form: bool = SPOKEN,
+    lang: Optional[str] = LANG,
+    src_lang: Optional[str] = typer.Option(None, "--src-lang", help="--spoken-form: the source side's language "
+                                           "(its numbers are written out in it; without it they stay digits)."),
 ) -> None:
     """Keep the general-domain pairs whose target side is nearest the in-domain seed set (with
     --source-domain: and whose source side is nearest in-domain source text)."""
@@ -280,10 +361,15 @@ def select_cmd(
         f"{stem}{p.suffix}" for stem in ("selected", "oversampled") for p in (general_src, general_tgt) if p))})
     from lmboot import select as select_mod
 
+    norm = _normalizer(lowercase, digits, spoken_form, lang)
+    if src_lang is not None and not spoken_form:
+        raise LmbootError("--src-lang only says which language --spoken-form writes the source side in: "
+                          "add --spoken-form")
+    src_norm = _normalizer(lowercase, digits, spoken_form, src_lang) if src_lang else None
     res = select_mod.select(
         general_src, general_tgt, seed, out_dir, method=method, keep_fraction=keep_fraction,
         max_distance=max_distance, top_k=top_k, k=k, embedder=embedder, random_seed=random_seed, dim=dim,
-        fit_sample=fit_sample, batch_size=batch_size, order=order, normalizer=_normalizer(lowercase, digits),
+        fit_sample=fit_sample, batch_size=batch_size, order=order, normalizer=norm, src_normalizer=src_norm,
         progress=_progress(progress), plot=plot, source_domain=source_domain, repeat=repeat)
     typer.echo(res.summary())
 
@@ -522,6 +608,8 @@ def rescore_cmd(
                                             help="Progress bar (default: when stderr is a terminal and not -q)."),
     lowercase: bool = LOWER,
     digits: str = DIGITS,
+    spoken_form: bool = SPOKEN,
+    lang: Optional[str] = LANG,
 ) -> None:
     """Rescore n-best lists with the seed LM and keep the best hypothesis of each."""
     _ranged(("--lm-weight", lm_weight), ("--length-penalty", length_penalty), ("--norm-exponent", norm_exponent, 0),
@@ -548,11 +636,13 @@ def rescore_cmd(
     if tune_dev:
         from lmboot.lm.objective import DevObjective
 
-        objective = DevObjective([lm_path, *(tune_lm or [])], tune_dev, normalizer=_normalizer(lowercase, digits),
+        objective = DevObjective([lm_path, *(tune_lm or [])], tune_dev,
+                                 normalizer=_normalizer(lowercase, digits, spoken_form, lang),
                                  **({"oov_penalty": oov_penalty} if oov_penalty is not None else {}))
     weights = rs.Weights.from_json(weights_from) if weights_from else rs.Weights(**explicit)
     res = rs.run(nbest, lm_path, out_jsonl, out_txt, weights=weights, tune_on=tune_on, metric=metric,
-                 save_weights=save_weights, json_out=json_out, normalizer=_normalizer(lowercase, digits),
+                 save_weights=save_weights, json_out=json_out,
+                 normalizer=_normalizer(lowercase, digits, spoken_form, lang),
                  oov_penalty=oov_penalty, progress=_progress(progress), objective=objective)
     typer.echo(res.summary())
 
@@ -599,6 +689,8 @@ def eval_wer(
     json_out: Optional[Path] = typer.Option(None, "--json", help="All figures as JSON."),
     lowercase: bool = LOWER,
     digits: str = DIGITS,
+    spoken_form: bool = SPOKEN,
+    lang: Optional[str] = LANG,
 ) -> None:
     """WER of one or more LMs (with relative change vs the first): n-best rescoring or real decoding."""
     _ranged(("--oov-penalty", oov_penalty, None, 0), ("--limit", limit, 1))
@@ -609,7 +701,7 @@ def eval_wer(
 
     if (nbest is None) == (audio is None):
         raise LmbootError("give exactly one of --nbest (rescoring) or --audio (decoding)")
-    norm = _normalizer(lowercase, digits)
+    norm = _normalizer(lowercase, digits, spoken_form, lang)
     if nbest is not None:
         from lmboot.rescore import Weights
 
@@ -643,13 +735,16 @@ def eval_synth(
     limit: Optional[int] = typer.Option(None, "--limit", help="Only the first N sentences."),
     lowercase: bool = LOWER,
     digits: str = DIGITS,
+    spoken_form: bool = SPOKEN,
+    lang: Optional[str] = LANG,
 ) -> None:
     """Speak test sentences with espeak-ng into 16 kHz mono WAVs (resumable)."""
     _ranged(("--speed", speed, 1), ("--limit", limit, 1))
     guard([text], dirs={"--out": (out, None)})
     from lmboot.evaluate import synth
 
-    res = synth(text, out, voice=voice, speed=speed, limit=limit, normalizer=_normalizer(lowercase, digits),
+    res = synth(text, out, voice=voice, speed=speed, limit=limit,
+                normalizer=_normalizer(lowercase, digits, spoken_form, lang),
                 progress=_progress(None))
     typer.echo(res.summary())
 
@@ -669,6 +764,8 @@ def eval_simulate(
     ref_prob: float = typer.Option(0.5, "--ref-prob", help="Probability that the reference is in its list."),
     lowercase: bool = LOWER,
     digits: str = DIGITS,
+    spoken_form: bool = SPOKEN,
+    lang: Optional[str] = LANG,
 ) -> None:
     """Simulated recogniser n-best lists (labelled 'simulated') for a language without a recogniser."""
     _ranged(("--target-wer", target_wer, 0, 1, True, True), ("--nbest", nbest, 1), ("--seed", seed, 0),
@@ -678,7 +775,7 @@ def eval_simulate(
 
     res = simulate(refs_path, out, vocab_from=vocab_from, target_wer=target_wer, nbest=nbest, seed=seed,
                    similarity=similarity, voice=voice, neighbours=neighbours, ref_prob=ref_prob,
-                   normalizer=_normalizer(lowercase, digits))
+                   normalizer=_normalizer(lowercase, digits, spoken_form, lang))
     typer.echo(res.summary())
 
 @app.command("run")

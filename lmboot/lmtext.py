@@ -115,4 +115,5 @@ def write(entries: Sequence[dict], out: str | Path, nbest: int = 1, trust: float
     return WriteResult(out=Path(out), entries=len(entries), lines=len(lines))
 
 
-__all__ = ["ranked", "texts", "tune", "LMTextTuneResult", "write", "WriteResult", "DEFAULT_NBEST", "DEFAULT_TRUST"]
+__all__ = ["ranked", "texts", "tune", "LMTextTuneResult", "write", "WriteResult", "DEFAULT_NBEST",
+           "DEFAULT_TRUST"]

@@ -197,8 +197,8 @@ def tune(text: str | Path, model_path: str | Path, dev: str | Path, objective,
     best = choose(grid, lambda g: -(g["percentile"] or 101.0))
     log.info("winnow: dev objective chose %s", "no winnowing" if best["percentile"] is None
              else f"p{best['percentile']:g} (threshold {best['threshold']:.1f}, keeps {best['kept']})")
-    return WinnowTuneResult(percentile=best["percentile"], threshold=best["threshold"], objective=best["objective"],
-                      grid=grid)
+    return WinnowTuneResult(percentile=best["percentile"], threshold=best["threshold"],
+                            objective=best["objective"], grid=grid)
 
 
 def _histogram(ppls: np.ndarray, threshold: float, png: Path) -> Path:

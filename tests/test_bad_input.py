@@ -119,6 +119,9 @@ OVERWRITE = [
                             "--json", "in.hi"], "in.hi"),
     ("lm-build-binary-dev", ["lm", "build", "--text", "in.hi", "--dev", "dev.hi", "--out", "o.arpa",
                              "--binary", "dev.hi"], "dev.hi"),
+    ("lm-prune-out", ["lm", "prune", "s.arpa", "--out", "s.arpa", "--threshold", "1e-8"], "s.arpa"),
+    ("lm-prune-binary-history", ["lm", "prune", "s.arpa", "--out", "o.arpa", "--threshold", "1e-8",
+                                 "--history-text", "seed.hi", "--binary", "seed.hi"], "seed.hi"),
     ("winnow-kept", ["winnow", "kept.txt", "--lm", "s.arpa", *A, "--out", "."], "kept.txt"),
     ("winnow-dev-dropped", ["winnow", "in.hi", "--lm", "s.arpa", "--percentile", "90", "--dev", "dropped.tsv",
                             "--out", "."], "dropped.tsv"),
@@ -253,6 +256,15 @@ RANGES = [
     ("simulate-ref-prob", [*SIM, "--ref-prob", "2"], "--ref-prob"),
     ("simulate-nbest", [*SIM, "--nbest", "0"], "--nbest"),
     ("synth-speed", ["eval", "synth", "in.en", "-o", "audio", "--speed", "0"], "--speed"),
+    # Spoken form (issue 19): it needs the text's language, a well-formed code, and nothing else asks for one.
+    ("lm-build-spoken-no-lang", ["lm", "build", "--text", "in.hi", "--dev", "dev.hi", "--out", "o.arpa",
+                                 "--spoken-form"], "--spoken-form needs --lang"),
+    ("winnow-lang-malformed", ["winnow", "in.hi", "--lm", "s.arpa", *A, "--out", "w", "--spoken-form", "--lang",
+                               "hin Deva"], "--lang"),
+    ("rescore-lang-without-spoken", [*RS, "--lang", "hi"], "--lang only"),
+    ("select-src-lang-without-spoken", ["select", "in.en", "in.hi", "--seed", "seed.hi", "--out", "sel",
+                                        "--src-lang", "en"], "--src-lang"),
+    ("synth-digits-spell", ["eval", "synth", "in.en", "-o", "audio", "--digits", "spell"], "--digits"),
 ]
 
 # ------------------------------------------------------------------------------------------
@@ -302,6 +314,8 @@ CONFIG = [
     ("nmt-lr-bool", "[nmt]\nlr = true\n", "[nmt] lr"),
     ("oversample-repeat-0", "[oversample]\nrepeat = 0\n", "[oversample] repeat"),
     ("unknown-key", "[winnow]\npercentil = 90\n", "percentil"),
+    ("text-spoken-form-yes", "[text]\nspoken_form = \"yes\"\n", "[text] spoken_form"),
+    ("text-spoken-form-bad-lang", "[run]\ntgt_lang = \"hin Deva\"\n\n[text]\nspoken_form = true\n", "[run] tgt_lang"),
 ]
 
 
@@ -517,7 +531,8 @@ def test_temporary_names_are_registered_by_the_modules_that_make_them(tmp_path):
     import lmboot.select  # noqa: F401 (owner: selection)
     from lmboot.io import temps
 
-    owned = {"lmboot-dict-", ".lmboot-synth-", ".select-work-", "lmboot-lm-", "lmboot-objective-", "interpolate-"}
+    owned = {"lmboot-dict-", ".lmboot-synth-", ".select-work-", "lmboot-lm-", "lmboot-objective-", "interpolate-",
+             "lmboot-prune-"}
     assert owned <= set(temps.registered_prefixes())
     source = Path(temps.__file__).read_text(encoding="utf-8")
     assert not [p for p in owned if p in source]

@@ -24,7 +24,7 @@ def listed_commands(help_text: str) -> list[str]:
 
 
 COMMANDS = {"winnow", "select", "rescore", "run", "doctor", "lm", "nmt", "eval"}
-SUBCOMMANDS = {"lm": {"train", "eval", "build"}, "nmt": {"spm", "train", "translate", "export", "self-train"},
+SUBCOMMANDS = {"lm": {"train", "eval", "build", "prune"}, "nmt": {"spm", "train", "translate", "export", "self-train"},
                "eval": {"wer", "synth", "simulate"}}
 
 

@@ -228,6 +228,19 @@ def test_one_source_is_that_lm_with_weight_one(data, tmp_path, kenlm_ready):
     assert res.work_dir == tmp_path / "one.arpa.parts"
 
 
+def test_count_pruning_per_component(data, tmp_path, kenlm_ready):
+    """prune={name: thresholds}: lmplz count pruning of some components only (a small seed kept whole)."""
+    from lmboot.io.arpa import ArpaReader
+
+    srcs = [("seed", data / "in domain.txt"), ("general", data / "general.txt")]
+    whole = build(srcs, data / "dev.txt", tmp_path / "whole.arpa")
+    some = build(srcs, data / "dev.txt", tmp_path / "some.arpa", prune={"general": [0, 1, 1]})
+    counts = {r: {c.name: ArpaReader(c.arpa).counts for c in res.components} for r, res in
+              (("whole", whole), ("some", some))}
+    assert counts["some"]["seed"] == counts["whole"]["seed"]
+    assert sum(counts["some"]["general"][1:]) < sum(counts["whole"]["general"][1:])
+
+
 # ---- bad input ---------------------------------------------------------------------------------
 def test_bad_inputs_are_one_line_errors(data, tmp_path, kenlm_ready):
     good = [("seed", data / "in domain.txt"), ("general", data / "general.txt")]

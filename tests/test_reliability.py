@@ -221,3 +221,31 @@ def test_an_errno_less_os_error_keeps_its_own_words():
         with naming_errors("sel/embedder/components.npy"):
             raise OSError("997120 requested and 49968 written")
     assert os_error_line(e.value) == "sel/embedder/components.npy: 997120 requested and 49968 written"
+
+
+def test_a_step_whose_inputs_changed_starts_from_an_empty_directory(tmp_path):
+    """Only a step killed with the same inputs and parameters resumes from its leftovers: a
+    fine-tune re-run on another translator must not resume the old fine-tune's checkpoint."""
+    from lmboot.pipeline.runner import Manifest, Step, run_steps
+
+    seen = []
+
+    def fn(out, inputs, params):
+        seen.append(sorted(p.name for p in out.iterdir()))
+        (out / "last.pt").write_text(str(params["steps"]))
+        return {"model": out / "last.pt"}, {}
+
+    def run(steps_param, kill=False):
+        m = Manifest(tmp_path / "manifest.json")
+        step = Step("self-train.all", "self-train", fn, {}, {"steps": steps_param})
+        if kill:  # as a kill -9 leaves it: the manifest says running, the directory has a checkpoint
+            m.data["steps"]["self-train.all"] = {"status": "running", "fingerprint": m.fingerprint(step, {})}
+            m.save()
+            (tmp_path / "self-train.all").mkdir(exist_ok=True)
+            (tmp_path / "self-train.all" / "last.pt").write_text("partial")
+        run_steps([step], tmp_path, m, None, None)
+
+    run(30)
+    run(60)                       # parameters changed: the old checkpoint is gone before the step runs
+    run(90, kill=True)            # killed with these parameters: its checkpoint is there to resume
+    assert seen == [[], [], ["last.pt"]]

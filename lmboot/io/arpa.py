@@ -55,6 +55,17 @@ def is_arpa(path: str | Path) -> bool:
     return False
 
 
+def split_fields(line: str) -> list[str]:
+    r"""The fields of an ARPA line, split at ASCII spaces and tabs only: KenLM and SRILM keep
+    other whitespace (a no-break space, U+200B) inside words, where ``str.split()`` would cut.
+
+    >>> split_fields("-1.5\tsieben\u00a0uhr ist\t-0.2")
+    ['-1.5', 'sieben\xa0uhr', 'ist', '-0.2']
+    """
+    parts = line.replace("\t", " ").split(" ")
+    return [x for x in parts if x] if "" in parts else parts
+
+
 def unigrams(path: str | Path, what: str = "ARPA model") -> list[str]:
     """The words of an ARPA model's 1-gram section, in file order, without ``<s>``, ``</s>``
     and ``<unk>``. Reads the file only up to the 2-grams. A file without a ``\\data\\``
@@ -115,7 +126,7 @@ class ArpaReader:
             raise LmbootError(f"invalid UTF-8 (somewhere after line {self._lineno}); "
                               "an ARPA model must be UTF-8 text", path=self.path) from None
         self._lineno += 1
-        return raw.strip()
+        return raw.strip(" \t\r\n")
 
     def _err(self, msg: str) -> LmbootError:
         return LmbootError(msg, path=self.path, line=self._lineno)
@@ -150,13 +161,26 @@ class ArpaReader:
     def order(self) -> int:
         return len(self.counts)
 
+    @property
+    def lineno(self) -> int:
+        """The number of the line read last (for error messages of callers)."""
+        return self._lineno
+
     def __iter__(self) -> Iterator[tuple[int, tuple[str, ...], float, float | None]]:
         try:
             yield from self._entries()
         finally:
             self._f.close()
 
-    def _entries(self):
+    def lines(self) -> Iterator[tuple[int, str]]:
+        """``(order, line)`` for every n-gram line, stripped and unparsed (a second pass over a
+        file :meth:`__iter__` has checked: copying lines is much faster than parsing them)."""
+        try:
+            yield from self._entries(parse=False)
+        finally:
+            self._f.close()
+
+    def _entries(self, parse: bool = True):
         pending = self._pending
         for n in range(1, self.order + 1):
             line = pending if pending is not None else self._line()
@@ -175,7 +199,11 @@ class ArpaReader:
                 if line.startswith("\\"):
                     pending = line
                     break
-                parts = line.split()
+                seen += 1
+                if not parse:
+                    yield n, line
+                    continue
+                parts = split_fields(line)
                 if len(parts) not in (n + 1, n + 2):
                     raise self._err(f"expected a {n}-gram line 'logprob w1..w{n} [backoff]'")
                 try:
@@ -183,7 +211,6 @@ class ArpaReader:
                     lb = float(parts[n + 1]) if len(parts) == n + 2 else None
                 except ValueError:
                     raise self._err("probability or backoff is not a number") from None
-                seen += 1
                 yield n, tuple(parts[1:n + 1]), lp, lb
             if seen != self.counts[n - 1]:
                 raise self._err(f"the header announces {self.counts[n - 1]} {n}-grams, "
@@ -195,4 +222,4 @@ class ArpaReader:
             raise self._err(f"expected \\end\\ here, found {str(line)[:40]!r}")
 
 
-__all__ = ["arpa_of", "ArpaReader", "unigrams", "is_arpa", "is_kenlm_binary", "SPECIAL"]
+__all__ = ["arpa_of", "ArpaReader", "split_fields", "unigrams", "is_arpa", "is_kenlm_binary", "SPECIAL"]

@@ -271,7 +271,9 @@ def _train_component(name: str, text: Path, work_dir: Path, order: int, prune, n
     stamp_path = work_dir / f"{name}.stamp.json"
     stamp = {"version": _STAMP_VERSION, "text": str(text.resolve()), "sha256": sha256(text),
              "order": order, "prune": list(prune) if prune else None,
-             "normalizer": {"lowercase": normalizer.lowercase, "digits": normalizer.digits}}
+             "normalizer": {"lowercase": normalizer.lowercase, "digits": normalizer.digits,
+                            # (only when on, so that stamps written before spoken form still match)
+                            **({"spoken_form": normalizer.lang} if normalizer.spoken_form else {})}}
     try:
         old = json.loads(stamp_path.read_text(encoding="utf-8"))
     except (OSError, ValueError):
@@ -290,7 +292,7 @@ def _train_component(name: str, text: Path, work_dir: Path, order: int, prune, n
 
 def build(sources, dev: str | Path, out_arpa: str | Path, order: int = 3,
           method: str | Interpolator = "linear", binary: str | Path | None = None,
-          work_dir: str | Path | None = None, prune: Sequence[int] | None = None,
+          work_dir: str | Path | None = None, prune: Sequence[int] | dict[str, Sequence[int] | None] | None = None,
           normalizer: Normalizer | None = None, memory: str | None = None,
           progress: bool = False, orders: dict[str, int] | None = None) -> BuildResult:
     """Train one LM per source, interpolate them with weights tuned on ``dev``, write ``out_arpa``.
@@ -301,6 +303,7 @@ def build(sources, dev: str | Path, out_arpa: str | Path, order: int = 3,
     to interpolate: its LM is the output, with weight 1.0 (a note is logged).
     ``orders``: a per-source n-gram order (e.g. ``{"mt": 1}``: the translations' word choice
     without their word order) overriding ``order`` for that source; the mixture has ``order``.
+    ``prune``: lmplz count thresholds for every component, or ``{name: thresholds}`` per component.
     Component LMs and the normalised dev text stay in ``work_dir`` (default
     ``<out_arpa>.parts/``) and are reused when their text and parameters are unchanged.
     The output ARPA (and ``binary``) are written atomically.
@@ -332,7 +335,8 @@ def build(sources, dev: str | Path, out_arpa: str | Path, order: int = 3,
 
     # lmplz's intermediate files are kept whenever there is something to interpolate, so that
     # a later run with the other method reuses the components too.
-    comps = [_train_component(name, path, work, orders.get(name, order), prune, norm,
+    comps = [_train_component(name, path, work, orders.get(name, order),
+                              prune.get(name) if isinstance(prune, dict) else prune, norm,
                               intermediate=len(srcs) > 1, memory=memory)
              for name, path in srcs]
     if len(comps) == 1:

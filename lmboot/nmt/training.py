@@ -140,7 +140,7 @@ def train(
       the best chrF; training stops after ``patience`` validations without improvement;
     - stops at ``max_steps`` (total, counting resumed steps) or after ``max_time`` (seconds or
       "25m") of this run. Under ``torchrun``: data-parallel (gloo on CPU, NCCL on CUDA);
-    - ``precision``: ``auto`` (bf16 autocast where the CPU has ``avx512_bf16``/``amx_bf16`` or the
+    - ``precision``: ``auto`` (bf16 autocast where the CPU has ``amx_bf16`` or the
       GPU supports it, else fp32), ``fp32``, ``bf16``, ``fp16`` (CUDA); weights and optimiser
       state stay fp32 (:mod:`lmboot.nmt.precision`). ``deterministic`` uses PyTorch's
       deterministic kernels on CPU (bit-exact reruns on the same CPU kind);

@@ -23,6 +23,9 @@ DEFAULTS: dict[str, Any] = {
     "run": {"dir": "runs/default", "seed": 1, "src_lang": "src", "tgt_lang": "tgt", "threads": None},
     "data": {"seed": None, "dev": None, "test": None, "source": None, "source_ref": None,
              "general_src": None, "general_tgt": None},
+    # spoken_form: numbers, times, dates, currencies and symbols written out as words in every
+    # text (source side in [run] src_lang, the rest in tgt_lang) before anything reads it.
+    "text": {"spoken_form": False},
     "stages": {"select": True, "self_train": True, "rescore": True, "winnow": True, "order": True, "steer": True},
     "seed_lm": {"order": 3},
     # The general target text of the best baseline without translation: "best" of "all" and
@@ -52,7 +55,8 @@ DEFAULTS: dict[str, Any] = {
     # order of their component, and the fraction of general text selected with seed +
     # translations as the in-domain side (Moore-Lewis) as one more component.
     "compose": {"orders": [3, 2, 1], "fractions": [0.05, 0.1, 0.2]},
-    "lm": {"order": 3, "method": "linear", "min_weight": 0.01},
+    # max_size: prune every final LM (relative entropy) until its KenLM binary fits, e.g. "5MB".
+    "lm": {"order": 3, "method": "linear", "min_weight": 0.01, "max_size": None},
     "eval": {"simulate": True, "target_wer": 0.25, "nbest": 10, "oov_penalty": DEFAULT_OOV_PENALTY},
 }
 
@@ -119,6 +123,18 @@ def _duration(v):
     return None if s is not None and math.isfinite(s) and s > 0 else "a duration such as 90, \"90s\", \"25m\", \"1.5h\""
 
 
+def _size(v):
+    from lmboot.lm.size import parse_size
+
+    if v is None:
+        return None
+    try:
+        parse_size(v)
+    except LmbootError:
+        return "a size such as \"5MB\", \"500KB\", \"1.5GB\" or a number of bytes (or left out)"
+    return None
+
+
 def _list(item: Callable[[Any], str | None]) -> Callable[[Any], str | None]:
     def check(v):
         if not isinstance(v, list) or not v:
@@ -140,6 +156,7 @@ def _presets():
 RULES: dict[str, dict[str, Callable[[Any], str | None]]] = {
     "run": {"dir": _str(), "seed": _int(0), "src_lang": _str(), "tgt_lang": _str(), "threads": _int(1, none=True)},
     "data": {k: _str(none=True) for k in PATHS},
+    "text": {"spoken_form": _bool},
     "stages": {k: _bool for k in DEFAULTS["stages"]},
     "seed_lm": {"order": _int(1, 6)},
     "baseline": {"general": _choice("best", "all", "moore-lewis")},
@@ -161,7 +178,8 @@ RULES: dict[str, dict[str, Callable[[Any], str | None]]] = {
     "winnow": {"tune": _bool, "percentile": _num(0, 100, lo_open=True),
                "percentiles": _list(_num(0, 100, lo_open=True))},
     "compose": {"orders": _list(_int(1, 6)), "fractions": _list(_num(0, 1, lo_open=True))},
-    "lm": {"order": _int(1, 6), "method": _choice("linear", "loglinear"), "min_weight": _num(0, 1, hi_open=True)},
+    "lm": {"order": _int(1, 6), "method": _choice("linear", "loglinear"), "min_weight": _num(0, 1, hi_open=True),
+           "max_size": _size},
     "eval": {"simulate": _bool, "target_wer": _num(0, 1, lo_open=True, hi_open=True), "nbest": _int(1, 1000),
              "oov_penalty": _num(hi=0, hi_open=True)},
 }
@@ -193,6 +211,14 @@ def validate(cfg: dict) -> None:
                 raise LmbootError(f"[{section}] {key} must be {why}, not {cfg[section][key]!r}")
     if cfg["nmt"]["average"] == 1:
         raise LmbootError("[nmt] average must be 0 (off) or at least 2 checkpoints, not 1")
+    if cfg["text"]["spoken_form"]:
+        from lmboot.text.spoken import resolve_lang
+
+        for key in ("src_lang", "tgt_lang"):
+            try:
+                resolve_lang(cfg["run"][key])
+            except LmbootError as e:
+                raise LmbootError(f"[run] {key}: {e} ([text] spoken_form needs the language)") from None
     if cfg["translate"]["nbest"] > cfg["translate"]["beam"]:
         raise LmbootError(f"[translate] nbest ({cfg['translate']['nbest']}) must not exceed beam "
                           f"({cfg['translate']['beam']})")

@@ -20,6 +20,10 @@ Every MT system's LM interpolates three components with weights tuned on dev: th
 text, the general target text of the best baseline without translation (``baseline``: all
 or Moore-Lewis-selected, whichever is better on dev) and the translations. Translation then
 adds to the best a user could do without it, instead of competing with it.
+
+With ``[text] spoken_form`` a first step (``spoken``) writes spoken-form copies of every data
+file and every later step reads those, so seed, dev, test, general text and source all share
+one text form; the LM text of the translations and the test scoring are put in it too.
 """
 from __future__ import annotations
 
@@ -43,15 +47,34 @@ def flags(system: str, cfg: dict) -> dict:
     return {t: t in on for t in TECHNIQUES}
 
 
+def _spoken(cfg: dict) -> dict:
+    """Step parameters that put text in spoken form (target language), or none when it is off."""
+    return {"spoken_lang": cfg["run"]["tgt_lang"]} if cfg["text"]["spoken_form"] else {}
+
+
+def data(cfg: dict, add) -> dict:
+    """The data files every step reads: the config's, or their spoken-form copies."""
+    d = dict(cfg["data"])
+    if not cfg["text"]["spoken_form"]:
+        return d
+    from lmboot.text.spoken import VERSION
+
+    add(Step("spoken", "text", S.spoken, {k: v for k, v in d.items() if v},
+             {"src_lang": cfg["run"]["src_lang"], "tgt_lang": cfg["run"]["tgt_lang"], "grammar": VERSION}))
+    return {k: f"@spoken:{k}" if v else None for k, v in d.items()}
+
+
 def plan(cfg: dict, systems: list[str]) -> tuple[list[Step], dict[str, str]]:
     """The steps that build ``systems`` and each system's LM (an ``@step:output`` reference)."""
-    d, run = cfg["data"], cfg["run"]
+    run = cfg["run"]
     common = {"seed": run["seed"]}
     steps: dict[str, Step] = {}
 
     def add(step: Step) -> str:
         steps.setdefault(step.name, step)
         return step.name
+
+    d = data(cfg, add)
 
     def lm_step(name: str, texts: dict[str, str], stage: str = "lm", orders: str | None = None) -> str:
         return add(Step(f"lm.{name}", stage, S.lm_build, {**{f"text:{k}": v for k, v in texts.items()},
@@ -74,18 +97,18 @@ def plan(cfg: dict, systems: list[str]) -> tuple[list[Step], dict[str, str]]:
                   "part:general": "@lm.general:part:general", "part:moore-lewis": "@lm.moore-lewis:part:moore-lewis",
                   "text:general": d["general_tgt"], "text:moore-lewis": "@select.moore-lewis:tgt"},
                  {**cfg["baseline"], "oov_penalty": cfg["eval"]["oov_penalty"]}))
-        _plan_mt(cfg, mt_systems, add, lm_step, lm_of)
+        _plan_mt(cfg, d, mt_systems, add, lm_step, lm_of)
     ordered = sorted(steps.values(), key=lambda s: STAGES.index(s.stage))
     ev = Step("eval", "eval", S.evaluate,
               {"test": d["test"], "seed_text": d["seed"], "general_tgt": d["general_tgt"],
                "baseline": "@baseline:choice" if mt_systems else None,
                **{f"lm:{s}": lm_of[s] for s in systems}},
-              {**cfg["eval"], "systems": list(systems), **common})
+              {**cfg["eval"], "systems": list(systems), **common, **_spoken(cfg)})
     return ordered + [ev], lm_of
 
 
-def _plan_mt(cfg: dict, systems: list[str], add, lm_step, lm_of: dict) -> None:
-    d, run = cfg["data"], cfg["run"]
+def _plan_mt(cfg: dict, d: dict, systems: list[str], add, lm_step, lm_of: dict) -> None:
+    run = cfg["run"]
     common = {"seed": run["seed"]}
     threads = {"threads": run["threads"]}
     tr = {**cfg["translate"], **threads}
@@ -147,7 +170,8 @@ def _plan_mt(cfg: dict, systems: list[str], add, lm_step, lm_of: dict) -> None:
                            "ref": "@source:ref" if d.get("source_ref") else None, **judged},
                           {**cfg["rescore"], **obj}))
             nbest = f"@{rs}:nbest"
-        lt = add(Step(f"lmtext.{chain}", "lmtext", S.lmtext, {"nbest": nbest, **judged}, {**cfg["lmtext"], **obj}))
+        lt = add(Step(f"lmtext.{chain}", "lmtext", S.lmtext, {"nbest": nbest, **judged},
+                      {**cfg["lmtext"], **obj, **_spoken(cfg)}))
         text = f"@{lt}:text"
         if f["winnow"]:
             chain += "+wn"

@@ -83,7 +83,7 @@ _DECISIONS = {
     "lmtext": ("nbest", "trust", "lines", "dev_objective", "dev_objective_without"),
     "winnow": ("off", "percentile", "kept", "total", "dev_objective"),
     "compose": ("order", "order_objectives", "steer", "steer_fraction", "steer_lines", "steer_objectives"),
-    "lm": ("weights", "orders", "left_out", "dev_ppl_common"),
+    "lm": ("weights", "orders", "left_out", "dev_ppl_common", "pruned"),
     "baseline": ("best", "dev_ppl_common"),
 }
 
@@ -93,6 +93,25 @@ def _family(step: str) -> str | None:
         if step == fam or step.startswith(fam + "."):
             return fam
     return None
+
+
+def text_form(manifest: dict) -> str:
+    """The normaliser signature of every text the run's LMs saw and were scored on, e.g.
+    ``nfc+lc+nopunct+digits-keep+spoken-de`` (runs from before it was recorded: the plain one)."""
+    return manifest["steps"]["eval"]["metrics"].get("text_form") or "nfc+lc+nopunct+digits-keep"
+
+
+def _text_form_line(manifest: dict) -> str:
+    form = text_form(manifest)
+    if "+spoken-" not in form:
+        return f"Text form: written (digits kept; normaliser `{form}`)."
+    langs = manifest["steps"].get("spoken", {}).get("metrics", {})
+    if form.endswith("-nogrammar"):
+        return (f"Text form: spoken form asked for, but {langs.get('tgt_lang', '?')} has no number grammar: "
+                f"its digits were kept (normaliser `{form}`).")
+    return (f"Text form: **spoken** (numbers, times, dates, currencies and symbols written out as words in "
+            f"seed, dev, test, general text and translations; source side in {langs.get('src_lang', '?')}, the rest "
+            f"in {langs.get('tgt_lang', '?')}; normaliser `{form}`).")
 
 
 def results(manifest: dict, systems: list[str]) -> dict:
@@ -105,6 +124,7 @@ def results(manifest: dict, systems: list[str]) -> dict:
     out: dict = {"systems": {s: {k: ev["systems"][s].get(k) for k in ("ppl_common", "oov_rate", "wer_simulated")}
                              for s in systems},
                  "best_baseline": best, "final_system": final, "ppl_signature": ev.get("ppl_signature"),
+                 "text_form": text_form(manifest),
                  "first_pass_wer": ev.get("first_pass_wer"), "oracle_wer": ev.get("oracle_wer")}
     if best and best in ev["systems"] and final != best:
         f, b = ev["systems"][final], ev["systems"][best]
@@ -146,7 +166,8 @@ def write(run_dir: Path, manifest: dict, systems: list[str], cfg: dict) -> tuple
                   f"{f['ppl_common']:.2f} vs {b['ppl_common']:.2f} (× {ratio['ppl_common']:.3f})"
                   + (f", simulated WER {100 * f['wer_simulated']:.2f}% vs {100 * b['wer_simulated']:.2f}% "
                      f"(× {ratio['wer_simulated']:.3f})" if ratio.get("wer_simulated") else "") + ".", ""]
-    lines += ["## Evaluation on the test set", "", table, "", f"Perplexity signature: `{ev['ppl_signature']}`."]
+    lines += ["## Evaluation on the test set", "", table, "", f"Perplexity signature: `{ev['ppl_signature']}`.", "",
+              _text_form_line(manifest)]
     if "first_pass_wer" in ev:
         lines += ["", "WER is **simulated** (`lmboot eval simulate`): n-best lists generated from the test "
                   f"references with first-pass WER {100 * (ev['first_pass_wer'] or 0):.1f}% and oracle WER "
@@ -164,7 +185,8 @@ def write(run_dir: Path, manifest: dict, systems: list[str], cfg: dict) -> tuple
     lines += ["", "## Steps", "", "| step | seconds | what came out |", "|---|---:|---|"]
     for name, e in steps.items():
         m = {k: v for k, v in e.get("metrics", {}).items()  # empty values (nothing left out, ...) say nothing
-             if k not in ("systems", "ppl_signature", "bleu_signature", "chrf_signature") and v not in ("", [], {}, None)}
+             if k not in ("systems", "ppl_signature", "text_form", "bleu_signature", "chrf_signature")
+             and v not in ("", [], {}, None)}
         lines.append(f"| {name} | {e.get('seconds', 0):.1f} | {_fmt(m)} |")
     sigs = {e["metrics"][k] for e in steps.values() for k in ("bleu_signature", "chrf_signature")
             if k in e.get("metrics", {})}

@@ -14,6 +14,7 @@ import hashlib
 import json
 import logging
 import os
+import shutil
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -25,8 +26,8 @@ from lmboot.errors import LmbootError
 log = logging.getLogger("lmboot")
 
 #: Stage families, in the order data flows; ``--from``/``--until`` and steps' order use it.
-STAGES = ("seed-lm", "baseline", "spm", "nmt", "select", "self-train", "translate", "rescore", "lmtext", "winnow",
-          "compose", "lm", "eval")
+STAGES = ("text", "seed-lm", "baseline", "spm", "nmt", "select", "self-train", "translate", "rescore", "lmtext",
+          "winnow", "compose", "lm", "eval")
 
 
 def file_record(path: str | Path) -> dict:
@@ -194,6 +195,11 @@ def run_steps(steps: list[Step], run_dir: Path, manifest: Manifest, force_from: 
             results[step.name] = {k: r["path"] for k, r in prior["outputs"].items()}
             continue
         out_dir = run_dir / step.name
+        old = manifest.data["steps"].get(step.name)
+        if out_dir.exists() and (forcing or old is None or old.get("fingerprint") != fp):
+            # Only a step killed with these very inputs and parameters resumes from what it
+            # left; otherwise a model directory from other inputs would be resumed as if current.
+            shutil.rmtree(out_dir)
         out_dir.mkdir(parents=True, exist_ok=True)
         log.info("step %-28s running", step.name)
         start = time.time()

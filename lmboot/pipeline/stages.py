@@ -18,7 +18,8 @@ from pathlib import Path
 from typing import Any
 
 from lmboot.errors import LmbootError
-from lmboot.io.corpus import atomic_path, read_bitext, read_lines, write_bitext, write_json, write_lines
+from lmboot.io.corpus import (atomic_path, atomic_write, chunked, iter_raw_lines, read_bitext, read_lines,
+                               write_bitext, write_json, write_lines)
 from lmboot.text.normalize import Normalizer
 
 log = logging.getLogger("lmboot")
@@ -72,6 +73,38 @@ def mt_scores(hyp: str | Path, ref: str | Path) -> dict:
 
 
 # --------------------------------------------------------------------------------------
+# Text form
+# --------------------------------------------------------------------------------------
+#: Data files in the source language; every other one is in the target language.
+SOURCE_SIDE = ("source", "general_src")
+
+
+def spoken(out: Path, i: dict, p: dict):
+    """Spoken-form copies of the data files (numbers, dates, times, currencies and symbols as
+    words), line for line (empty lines kept: the bitext stays aligned), that every later step
+    reads instead of the originals."""
+    from lmboot.text.spoken import spoken_form_batch
+
+    outs, changed = {}, {}
+    for key, path in i.items():
+        lang = p["src_lang"] if key in SOURCE_SIDE else p["tgt_lang"]
+        dest = out / f"{key}{Path(path).suffix}"  # the suffix kept: selection names its outputs by it
+        n = 0
+        with atomic_write(dest) as f:
+            for chunk in chunked((t for _, t in iter_raw_lines(path, f"[data] {key}")), 4096):
+                said = spoken_form_batch(chunk, lang)
+                n += sum(a != b for a, b in zip(chunk, said))
+                f.write("".join(f"{x}\n" for x in said))
+        outs[key], changed[key] = dest, n
+    return outs, {"lines_changed": changed, "src_lang": p["src_lang"], "tgt_lang": p["tgt_lang"]}
+
+
+def _text_form(p: dict) -> Normalizer:
+    """The normaliser of a step's text: spoken form in the target language when the run has it."""
+    return Normalizer(spoken_form=True, lang=p["spoken_lang"]) if p.get("spoken_lang") else Normalizer()
+
+
+# --------------------------------------------------------------------------------------
 # Seed LM and the baselines without translation
 # --------------------------------------------------------------------------------------
 def seed_lm(out: Path, i: dict, p: dict):
@@ -107,16 +140,32 @@ def lm_build(out: Path, i: dict, p: dict):
     # The composition step's choice of the translations' order (see compose()).
     orders = json.loads(Path(i["orders"]).read_text(encoding="utf-8"))["orders"] if i.get("orders") else {}
     orders = {k: v for k, v in orders.items() if k in dict(sources)}
+    max_size = p.get("max_size")
+    # With a size budget the interpolated LM is pruned to it; lm.arpa/lm.bin are the pruned model.
+    full = out / ("lm.full.arpa" if max_size else "lm.arpa")
     # Component LMs live in one run-wide cache: the seed and general LMs are trained once.
-    r = lm.build(sources, i["dev"], out / "lm.arpa", order=p["order"], method=interp, binary=out / "lm.bin",
-                 work_dir=out.parent / "lm-parts", orders=orders)
+    r = lm.build(sources, i["dev"], full, order=p["order"], method=interp,
+                 binary=None if max_size else out / "lm.bin", work_dir=out.parent / "lm-parts", orders=orders)
     dropped = r.tuning.get("dropped") or []
     outs = {"arpa": out / "lm.arpa", "binary": out / "lm.bin"}
     outs.update({f"part:{c.name}": c.arpa for c in r.components})
-    return outs, {"weights": {k: round(v, 4) for k, v in r.weights.items()}, "method": p["method"],
-                  **({"orders": orders} if orders else {}),
-                  "left_out": empty + dropped, "dev_ppl_common": round(r.mix_ppl_common, 2),
-                  "components": {c.name: round(c.dev_ppl_common, 2) for c in r.components}}
+    metrics = {"weights": {k: round(v, 4) for k, v in r.weights.items()}, "method": p["method"],
+               **({"orders": orders} if orders else {}),
+               "left_out": empty + dropped, "dev_ppl_common": round(r.mix_ppl_common, 2),
+               "components": {c.name: round(c.dev_ppl_common, 2) for c in r.components}}
+    if max_size:
+        # P(h) from the LM's own texts, weighted as interpolated (better than the chain rule of a
+        # Kneser-Ney model: docs/lm-build.md, "Size budget").
+        history = [(path, r.weights[name]) for name, path in sources if r.weights.get(name, 0) > 0]
+        pr = lm.prune(full, out / "lm.arpa", max_size=max_size, binary=out / "lm.bin", history=history)
+        # The pruned model keeps every word, so its dev ppl_common compares with the full one's.
+        ev = lm.evaluate([out / "lm.bin"], i["dev"])
+        outs["full_arpa"] = full
+        metrics["pruned"] = {"max_size": pr.max_size, "binary_bytes": pr.binary_bytes,
+                             "threshold": pr.threshold, "ngrams_before": pr.ngrams_before,
+                             "ngrams_after": pr.ngrams_after, "dev_ppl_common": round(ev.models[0].ppl_common, 2),
+                             "seconds": round(pr.seconds, 1)}
+    return outs, metrics
 
 
 def baseline(out: Path, i: dict, p: dict):
@@ -300,6 +349,12 @@ def lmtext(out: Path, i: dict, p: dict):
     from lmboot.io.nbest import read_nbest
 
     entries = list(read_nbest(i["nbest"]))
+    if p.get("spoken_lang"):  # a translator can still write digits: the LM text is in spoken form
+        from lmboot.text.spoken import spoken_form_batch
+
+        hyps = [h for e in entries for h in e["hyps"]]
+        for h, t in zip(hyps, spoken_form_batch([h["text"] for h in hyps], p["spoken_lang"])):
+            h["text"] = t
     nb, tr = p["nbest"][0], p["trust"][0]
     m: dict[str, Any] = {}
     if p["tune"]:
@@ -382,9 +437,10 @@ def evaluate(out: Path, i: dict, p: dict):
 
     systems = p["systems"]
     lms = [i[f"lm:{s}"] for s in systems]
-    ppl = lm_mod.evaluate(lms, i["test"], names=systems, oov_penalty=p["oov_penalty"])
+    norm = _text_form(p)  # the test is already in the run's text form; the signature says which
+    ppl = lm_mod.evaluate(lms, i["test"], names=systems, oov_penalty=p["oov_penalty"], normalizer=norm)
     write_json(out / "ppl.json", ppl.to_json())
-    metrics: dict[str, Any] = {"ppl_signature": ppl.signature, "systems": {}}
+    metrics: dict[str, Any] = {"ppl_signature": ppl.signature, "text_form": norm.signature, "systems": {}}
     if i.get("baseline"):
         metrics["best_baseline"] = json.loads(Path(i["baseline"]).read_text(encoding="utf-8"))["baseline"]
     for m in ppl.models:

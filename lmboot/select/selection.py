@@ -15,7 +15,7 @@ import random
 import shutil
 import tempfile
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
@@ -118,7 +118,8 @@ def select(general_src: str | Path, general_tgt: str | Path | None, seed: str | 
            top_k: int | None = None, k: int = 5, embedder: str | Embedder = "tfidf", random_seed: int = 1,
            dim: int = 128, fit_sample: int = 50000, batch_size: int = 2048, order: int = 3,
            normalizer: Normalizer | None = None, progress: bool = False, plot: bool = True,
-           source_domain: str | Path | None = None, repeat: int = 1) -> SelectResult:
+           source_domain: str | Path | None = None, repeat: int = 1,
+           src_normalizer: Normalizer | None = None) -> SelectResult:
     """Keep the pairs of a general bitext whose target side is nearest the in-domain ``seed``.
 
     ``general_src``/``general_tgt``: two line-aligned files, or one TSV (``general_tgt=None``).
@@ -128,7 +129,8 @@ def select(general_src: str | Path, general_tgt: str | Path | None, seed: str | 
     saved embedder directory. ``fit_sample``: general target sentences sampled (seeded
     reservoir) to fit the embedder / draw the general LM's text from. Text is normalised with
     ``normalizer`` (default :class:`~lmboot.text.normalize.Normalizer`) before scoring; outputs carry
-    the input lines unchanged.
+    the input lines unchanged. The source side takes ``src_normalizer``; by default ``normalizer``
+    without its spoken form, whose language is the target's.
 
     ``source_domain`` (``moore-lewis`` only): in-domain text in the *source* language, such as
     the text the translator will translate. Each pair then scores the sum of two
@@ -171,6 +173,7 @@ def select(general_src: str | Path, general_tgt: str | Path | None, seed: str | 
         raise LmbootError(f"an in-domain source text scores the source side with Moore-Lewis: use "
                           f"--method moore-lewis, not {method}")
     norm = normalizer or Normalizer()
+    src_norm = src_normalizer or (replace(norm, spoken_form=False, lang=None) if norm.spoken_form else norm)
     src = check_file(general_src, "general bitext" if general_tgt is None else "general source side")
     tgt = None if general_tgt is None else check_file(general_tgt, "general target side")
     out_dir = Path(out_dir)
@@ -187,7 +190,7 @@ def select(general_src: str | Path, general_tgt: str | Path | None, seed: str | 
     scorer = make_scorer(method, embedder, k=k, order=order, dim=dim, random_seed=random_seed)
     src_scorer = None
     if source_domain is not None:
-        domain_src = [s for s in (norm(x) for x in read_lines(source_domain, "in-domain source text")) if s]
+        domain_src = [s for s in (src_norm(x) for x in read_lines(source_domain, "in-domain source text")) if s]
         if not domain_src:
             raise LmbootError("in-domain source text has no sentence left after normalisation", path=source_domain)
         src_scorer = make_scorer(method, order=order)
@@ -208,7 +211,7 @@ def select(general_src: str | Path, general_tgt: str | Path | None, seed: str | 
         del sample
         if src_scorer is not None:
             (work / "source").mkdir()
-            src_scorer.prepare(domain_src, [(i, s) for i, s in ((i, norm(x)) for i, x, _ in raw) if s],
+            src_scorer.prepare(domain_src, [(i, s) for i, s in ((i, src_norm(x)) for i, x, _ in raw) if s],
                                work / "source")
             del raw, domain_src
 
@@ -237,7 +240,7 @@ def select(general_src: str | Path, general_tgt: str | Path | None, seed: str | 
                 if s:
                     batch.append(s)
                     if src_scorer is not None:
-                        batch_src.append(norm(x))
+                        batch_src.append(src_norm(x))
                     slots.append(len(scores) - 1)
                     if len(batch) >= batch_size:
                         flush()
@@ -324,6 +327,7 @@ def select(general_src: str | Path, general_tgt: str | Path | None, seed: str | 
             written=n + (repeat - 1) * kept if repeat > 1 else kept,
             scores_path=scores_p, artifacts=artifacts,
             scorer={**scorer.describe(), "normalizer": asdict(norm), "random_seed": random_seed,
+                    **({"src_normalizer": asdict(src_norm)} if src_norm != norm else {}),
                     "fit_sample": fit_sample, "seed_sentences": len(seed_texts),
                     "inputs": {"general_src": str(src), "general_tgt": str(tgt) if tgt else None, "seed": str(seed),
                                "source_domain": str(source_domain) if source_domain is not None else None},

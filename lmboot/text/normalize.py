@@ -60,18 +60,38 @@ class Normalizer:
     - digits kept, or dropped with ``digits="drop"``;
     - whitespace collapsed.
 
+    With ``spoken_form=True`` numbers, times, dates, currencies, percentages and symbols are
+    first written out as words in ``lang`` (:func:`lmboot.text.spoken.spoken_form`), before
+    punctuation removal would turn "7:30" into "7 30" and "£5" into "5".
+
     >>> Normalizer(digits="drop")("wake me at 7 am")
     'wake me at am'
+    >>> Normalizer(spoken_form=True, lang="deu_Latn")("Wecke mich um 7:30!")
+    'wecke mich um sieben uhr dreißig'
     """
 
     lowercase: bool = True
     digits: str = "keep"  # "keep" | "drop"
+    spoken_form: bool = False
+    lang: str | None = None  # the text's language, for spoken_form (ISO 639-1/3 or NLLB code)
 
     def __post_init__(self) -> None:
         if self.digits not in ("keep", "drop"):
             raise LmbootError(f"digits must be 'keep' or 'drop', not {self.digits!r}")
+        if self.spoken_form:
+            from lmboot.text import spoken
+
+            if not self.lang:
+                raise LmbootError("spoken form needs the text's language (--lang, e.g. de, deu or deu_Latn)")
+            code = spoken.resolve_lang(self.lang)
+            spoken.grammar(code)  # a language without a grammar is logged now, once
+            object.__setattr__(self, "lang", code)  # de == deu == deu_Latn: one setting, one signature
 
     def __call__(self, text: str) -> str:
+        if self.spoken_form:
+            from lmboot.text.spoken import spoken_form
+
+            text = spoken_form(text, self.lang)
         if not unicodedata.is_normalized("NFC", text):
             text = unicodedata.normalize("NFC", text)
         if self.lowercase:
@@ -83,8 +103,15 @@ class Normalizer:
 
     @property
     def signature(self) -> str:
-        """The settings as a signature field, e.g. ``nfc+lc+nopunct+digits-keep``."""
-        return f"nfc+{'lc' if self.lowercase else 'case'}+nopunct+digits-{self.digits}"
+        """The settings as a signature field, e.g. ``nfc+lc+nopunct+digits-keep`` or, in spoken
+        form, ``nfc+lc+nopunct+digits-keep+spoken-de`` (``+spoken-xx-nogrammar`` where the
+        language has no grammar and digits stay)."""
+        sig = f"nfc+{'lc' if self.lowercase else 'case'}+nopunct+digits-{self.digits}"
+        if self.spoken_form:
+            from lmboot.text.spoken import SUPPORTED
+
+            sig += f"+spoken-{self.lang}" + ("" if self.lang in SUPPORTED else "-nogrammar")
+        return sig
 
     def batch(self, texts, counts: bool = False, utf8: bool = False):
         """``[self(t) for t in texts]``, several times faster on many short strings.
@@ -99,7 +126,15 @@ class Normalizer:
 
         >>> Normalizer().batch(["Set an ALARM!", "कल सुबह।"])
         ['set an alarm', 'कल सुबह']
+
+        In spoken form the lines that hold a number or symbol are written out first (the rest
+        cost one regex search); a written-out line holds none, so the scalar path the batch
+        falls back on for a few lines gives the same text.
         """
+        if self.spoken_form:
+            from lmboot.text.spoken import spoken_form_batch
+
+            texts = spoken_form_batch(texts, self.lang)
         return normalize_batch(texts, self.lowercase, self.digits == "drop", self, counts, utf8)
 
 
