@@ -453,7 +453,7 @@ def nmt_train(
     if average == 1:
         raise LmbootError("--average must be 0 (off) or at least 2 checkpoints, not 1")
     guard([src, tgt, dev_src, dev_tgt, spm_model, init_from], dirs={"--model": (model, MODEL_OUTPUTS)})
-    from lmboot.nmt.train import train
+    from lmboot.nmt.training import train
 
     res = train(src, tgt, model, src_lang=src_lang, tgt_lang=tgt_lang, dev_src=dev_src, dev_tgt=dev_tgt,
                 preset=preset, spm_model=spm_model, vocab_size=vocab_size, joint_spm=not per_side,
@@ -498,7 +498,7 @@ def nmt_translate(
             ("--sampling-temperature", sampling_temperature, 0, None, True), ("--seed", seed, 0))
     guard([text, ref, model], files={"--out": out, "--txt": txt})
     _distinct({"--out": out, "--txt": txt})
-    from lmboot.nmt.translate import translate
+    from lmboot.nmt.translation import translate
 
     res = translate(model, text, out, txt, beam=beam, nbest=nbest, ref_path=ref, max_lines=max_lines,
                     checkpoint=checkpoint, batch_tokens=batch_tokens, max_sentences=max_sentences,

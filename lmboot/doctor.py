@@ -50,7 +50,7 @@ def run_checks() -> list[Check]:
     else:
         checks.append(Check("fairseq2", False, "not installed" if not _module("fairseq2") else "needs libsndfile",
                             SETUP))
-    # >>> ct2 engine (lmboot/nmt/ct2.py)
+    # >>> ct2 engine (lmboot/nmt/engines/ct2_engine.py, lmboot/nmt/ct2_export.py)
     if _module("ctranslate2"):
         try:
             import ctranslate2

@@ -29,3 +29,17 @@ class LmbootError(Exception):
         if self.path is not None:
             where = f"{self.path}:{self.line}: " if self.line is not None else f"{self.path}: "
         return where + self.message.replace("\n", " ")
+
+
+def os_error_line(e: OSError) -> str:
+    """One line for an OSError: ``PATH: cause`` (the OS's words).
+
+    >>> os_error_line(FileNotFoundError(2, "No such file or directory", "seed.hi"))
+    'seed.hi: No such file or directory'
+    """
+    # numpy's tofile raises OSError("N requested and M written") without errno: its own words
+    why = e.strerror or (str(e.args[0]) if e.args and e.args[0] is not None else "") or type(e).__name__
+    name = e.filename if e.filename is not None else None
+    if name is not None and e.filename2 is not None:
+        return f"{name} -> {e.filename2}: {why}".replace("\n", " ")
+    return (f"{name}: {why}" if name is not None else why).replace("\n", " ")

@@ -10,7 +10,7 @@ decides, per n-best list:
   rescored ``total`` when the list was rescored, else in the producer's order);
 - ``trust``: the fraction of source sentences kept, those whose best hypothesis has the
   highest log-probability per token (the translator's confidence);
-- degenerate hypotheses (loops, stutters, length outliers: :func:`lmboot.nmt.quality.degenerate`)
+- degenerate hypotheses (loops, stutters, length outliers: :func:`lmboot.text.quality.degenerate`)
   never enter.
 
 :func:`tune` chooses ``nbest`` and ``trust`` by the in-domain dev objective of the final LM
@@ -28,8 +28,8 @@ from typing import Callable, Iterable, Sequence
 
 from lmboot.io.corpus import atomic_write
 from lmboot.errors import LmbootError
-from lmboot.nmt.quality import degenerate, mean_logprob, most_confident
-from lmboot.lm.objective import choose
+from lmboot.text.quality import degenerate, mean_logprob, most_confident
+from lmboot.decide import choose
 
 log = logging.getLogger("lmboot")
 
@@ -63,7 +63,7 @@ def texts(entries: Sequence[dict], nbest: int = 1, trust: float = 1.0) -> list[s
 
 
 @dataclass
-class TuneResult:
+class LMTextTuneResult:
     """The chosen setting and every setting's dev objective (lower is better)."""
 
     nbest: int
@@ -78,10 +78,10 @@ class TuneResult:
 
 def tune(entries: Sequence[dict], objective: Callable[[Iterable[str]], float],
          nbests: Sequence[int] = DEFAULT_NBEST, trusts: Sequence[float] = DEFAULT_TRUST,
-         without: float | None = None) -> TuneResult:
+         without: float | None = None) -> LMTextTuneResult:
     """Grid search over ``nbest`` × ``trust`` for the lowest dev objective.
 
-    Ties (:data:`lmboot.lm.objective.TIE`) go to the smaller ``nbest``, then the larger ``trust``.
+    Ties (:data:`lmboot.decide.TIE`) go to the smaller ``nbest``, then the larger ``trust``.
     Deterministic.
     """
     if not entries:
@@ -96,7 +96,7 @@ def tune(entries: Sequence[dict], objective: Callable[[Iterable[str]], float],
     best = choose(grid, lambda g: (g["nbest"], -g["trust"]))
     log.info("lm text: %d hypothesis(es) per sentence, %.0f%% most confident sentences: dev objective %.2f",
              best["nbest"], 100 * best["trust"], best["objective"])
-    return TuneResult(nbest=best["nbest"], trust=best["trust"], objective=best["objective"],
+    return LMTextTuneResult(nbest=best["nbest"], trust=best["trust"], objective=best["objective"],
                       without=float("nan") if without is None else without, grid=grid)
 
 
@@ -115,4 +115,5 @@ def write(entries: Sequence[dict], out: str | Path, nbest: int = 1, trust: float
     return WriteResult(out=Path(out), entries=len(entries), lines=len(lines))
 
 
-__all__ = ["ranked", "texts", "tune", "TuneResult", "write", "WriteResult", "DEFAULT_NBEST", "DEFAULT_TRUST"]
+__all__ = ["ranked", "texts", "tune", "LMTextTuneResult", "write", "WriteResult", "DEFAULT_NBEST",
+           "DEFAULT_TRUST"]

@@ -49,7 +49,7 @@ def score(model, path: str | Path, normalizer: Normalizer | None = None) -> Iter
 def _dev_perplexities(model, dev: str | Path, normalizer: Normalizer | None) -> np.ndarray:
     """The model's sentence perplexities on ``dev``, which thresholds are taken from (warns when
     most dev words are unknown to the model: the threshold then says little)."""
-    from lmboot.safety import unknown_to_all, warn_dev_unknown
+    from lmboot.lm.coverage import unknown_to_all, warn_dev_unknown
 
     scored = list(score(model, dev, normalizer))
     if not scored:
@@ -154,7 +154,7 @@ DEFAULT_PERCENTILES = (50.0, 75.0, 90.0, 95.0, 99.0)
 
 
 @dataclass
-class TuneResult(Result):
+class WinnowTuneResult(Result):
     """The threshold the dev objective chose: ``percentile`` None means keep everything."""
 
     percentile: float | None
@@ -170,15 +170,15 @@ class TuneResult(Result):
 
 
 def tune(text: str | Path, model_path: str | Path, dev: str | Path, objective,
-         percentiles=DEFAULT_PERCENTILES, normalizer: Normalizer | None = None) -> TuneResult:
+         percentiles=DEFAULT_PERCENTILES, normalizer: Normalizer | None = None) -> WinnowTuneResult:
     """Choose the winnowing percentile by the in-domain dev objective of the final LM.
 
     Each candidate keeps the lines of ``text`` whose seed-LM perplexity is at most that
     percentile of the dev perplexities; keeping everything (no winnowing) is always a
     candidate, so winnowing is switched off when it does not help on dev. Ties
-    (:data:`lmboot.lm.objective.TIE`) go to the larger percentile (the least text dropped).
+    (:data:`lmboot.decide.TIE`) go to the larger percentile (the least text dropped).
     """
-    from lmboot.lm.objective import choose
+    from lmboot.decide import choose
 
     model = load(model_path)
     dev_ppls = _dev_perplexities(model, dev, normalizer)
@@ -197,8 +197,8 @@ def tune(text: str | Path, model_path: str | Path, dev: str | Path, objective,
     best = choose(grid, lambda g: -(g["percentile"] or 101.0))
     log.info("winnow: dev objective chose %s", "no winnowing" if best["percentile"] is None
              else f"p{best['percentile']:g} (threshold {best['threshold']:.1f}, keeps {best['kept']})")
-    return TuneResult(percentile=best["percentile"], threshold=best["threshold"], objective=best["objective"],
-                      grid=grid)
+    return WinnowTuneResult(percentile=best["percentile"], threshold=best["threshold"],
+                            objective=best["objective"], grid=grid)
 
 
 def _histogram(ppls: np.ndarray, threshold: float, png: Path) -> Path:

@@ -39,7 +39,7 @@ def main() -> None:
     from lmboot import lm
     from lmboot.io.arpa import ArpaReader
     from lmboot.lm import mixture, tools
-    from lmboot.lm.build import _train_component
+    from lmboot.lm.builder import _train_component
     from lmboot.lm.perplexity import dev_token_probs
     from lmboot.io.corpus import read_lines
     from lmboot.text.normalize import Normalizer

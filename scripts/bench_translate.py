@@ -69,7 +69,7 @@ def train_model(cache: Path, minutes: float, threads: int) -> Path:
 
 def worker(args) -> None:
     """One engine on one input, in this process; prints a JSON line of what it measured."""
-    from lmboot.nmt.translate import translate
+    from lmboot.nmt.translation import translate
 
     engine, quant, limit = ENGINES[args.engine]
     kw = {}
@@ -82,7 +82,7 @@ def worker(args) -> None:
 
 def prepare(args) -> None:
     """The model (given, or trained once into the cache) and its exports; prints a JSON line."""
-    from lmboot.nmt.ct2 import ensure_export
+    from lmboot.nmt.ct2_export import ensure_export
 
     model = Path(args.model) if args.model else train_model(Path(args.cache), args.train_time, args.threads)
     for e in args.engines.split(","):  # export once, outside the measurement

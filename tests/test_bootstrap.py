@@ -10,8 +10,8 @@ import numpy as np
 import pytest
 
 from lmboot import lmtext, winnow
-from lmboot.lm.build import LinearInterpolator
-from lmboot.lm.build import build as lm_build
+from lmboot.lm.builder import LinearInterpolator
+from lmboot.lm.builder import build as lm_build
 from lmboot.errors import LmbootError
 from lmboot.nmt.quality import degenerate, most_confident
 from lmboot.lm.objective import DevObjective, choose

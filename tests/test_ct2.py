@@ -21,11 +21,13 @@ from lmboot.io.corpus import write_bitext  # noqa: E402
 from lmboot.errors import LmbootError  # noqa: E402
 from lmboot.nmt import train, translate  # noqa: E402
 from lmboot.nmt import model as M  # noqa: E402
-from lmboot.nmt.ct2 import Ct2Translator, ensure_export, export, read_meta  # noqa: E402
+from lmboot.nmt.ct2_check import read_meta  # noqa: E402
+from lmboot.nmt.ct2_export import ensure_export, export  # noqa: E402
+from lmboot.nmt.engines.ct2_engine import Ct2Translator  # noqa: E402
 from toy_nmt import make_pairs  # noqa: E402
 from lmboot.io.nbest import read_nbest  # noqa: E402
 from lmboot.metrics import mt_scores  # noqa: E402
-from lmboot.nmt.translate import Translator  # noqa: E402
+from lmboot.nmt.engines.fairseq2_engine import Fairseq2Translator as Translator  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 LANGS = dict(src_lang="eng_Latn", tgt_lang="xyz_Deva")
@@ -182,6 +184,85 @@ def test_export_bad_input_is_one_line_exit_2_and_writes_nothing(quick, data, tmp
     with pytest.raises(LmbootError, match="unknown engine"):
         translate(quick, data / "dev.en", tmp_path / "o.jsonl", engine="onnx", threads=1)
     assert not (tmp_path / "o.jsonl").exists()
+
+
+def test_both_engines_are_translators_giving_the_same_nbest_format(quick, data, tmp_path):
+    """One interface: opened by name with the same search settings, the fairseq2 and ct2
+    engines return n-best lists of the same shape, and the same hypothesis gets the same score."""
+    from lmboot.nmt.data import Hyp
+    from lmboot.nmt.engines import SearchOptions, Translator as Interface, open_translator
+
+    sents = (data / "dev.en").read_text(encoding="utf-8").splitlines()[:12]
+    search = SearchOptions(beam=3, nbest=3, max_len_b=5)
+    ex = export(quick, tmp_path / "ct2", quantization="float32").out_dir
+    out = {"fairseq2": open_translator("fairseq2", quick, search, threads=1),
+           "ct2": open_translator("ct2", ex, search, threads=1, length_limit="batch")}
+    got = {}
+    for name, tr in out.items():
+        assert isinstance(tr, Interface) and tr.name == name and (tr.beam, tr.nbest) == (3, 3)
+        got[name] = tr.translate(sents)
+        assert len(got[name]) == len(sents)
+        for hyps in got[name]:
+            assert len(hyps) == 3 and all(type(h) is Hyp for h in hyps)
+            assert all(type(h.score) is float and h.score < 0 and type(h.tokens) is int and h.tokens >= 1
+                       for h in hyps)
+            assert [h.score for h in hyps] == sorted((h.score for h in hyps), reverse=True)
+    same = 0
+    for a, b in zip(got["fairseq2"], got["ct2"]):
+        theirs = {h.text: h for h in b}
+        for h in a:
+            if h.text in theirs and h.tokens == theirs[h.text].tokens:
+                assert abs(h.score - theirs[h.text].score) <= 1e-3 * h.tokens, (h, theirs[h.text])
+                same += 1
+    assert same >= 0.9 * 3 * len(sents)  # the same search over the same weights: the same lists
+
+
+def test_a_registered_engine_is_listed_and_chosen_by_name(quick, data, tmp_path):
+    """Adding an engine is a Translator subclass and one registration line; messages list it."""
+    from dataclasses import dataclass
+
+    from lmboot.nmt.data import Hyp
+    from lmboot.nmt.engines import ENGINES, Translator as Interface
+
+    @dataclass(frozen=True)
+    class EchoOptions:
+        shout: bool = False
+
+    class Echo(Interface):
+        """Repeats the source, in capitals when told to."""
+
+        name = "echo"
+        Options = EchoOptions
+
+        def __init__(self, search, options):
+            super().__init__(search)
+            self.options = options
+
+        @classmethod
+        def open(cls, model, search, *, checkpoint="best", device=None, threads=None, options=None):
+            return cls(search, options)
+
+        def translate(self, sentences):
+            said = [s.upper() if self.options.shout else s for s in sentences]
+            return [[Hyp(text=s, score=-1.0 - k, tokens=len(s.split()) + 1) for k in range(self.nbest)] for s in said]
+
+    ENGINES.register("echo", Echo)
+    try:
+        assert ENGINES.names() == ("fairseq2", "ct2", "echo")
+        res = translate(quick, data / "dev.en", tmp_path / "e.jsonl", engine="echo", beam=2, nbest=2, shout=True,
+                        progress=False)
+        recs = list(read_nbest(tmp_path / "e.jsonl"))
+        assert res.sentences == len(recs) == 40
+        assert all(len(r["hyps"]) == 2 and r["hyps"][0]["text"] == r["source"].upper() for r in recs)
+        with pytest.raises(LmbootError, match="unknown engine 'onnx'; choose one of fairseq2, ct2, echo"):
+            translate(quick, data / "dev.en", tmp_path / "o.jsonl", engine="onnx")
+        with pytest.raises(LmbootError, match="shout=True needs the echo engine"):
+            translate(quick, data / "dev.en", tmp_path / "o.jsonl", shout=True)
+        with pytest.raises(TypeError, match="unknown translation option 'shuot'"):
+            translate(quick, data / "dev.en", tmp_path / "o.jsonl", engine="echo", shuot=True)
+    finally:
+        ENGINES.unregister("echo")
+    assert "echo" not in ENGINES and not (tmp_path / "o.jsonl").exists()
 
 
 def _copy_export(src: Path, dst: Path, rehash: bool = False, **changes) -> Path:

@@ -1,8 +1,12 @@
 """Real decoding with pocketsphinx, synthetic audio with espeak-ng, audio-set readers, G2P."""
 from __future__ import annotations
 
+import os
 import shutil
+import subprocess
+import sys
 import wave
+from pathlib import Path
 
 import pocketsphinx  # noqa: F401  (required: missing, the module fails to collect)
 import pytest
@@ -10,7 +14,7 @@ import pytest
 from conftest import require_program
 from lmboot.errors import LmbootError
 from lmboot.evaluate import read_audio_set, synth, wer_from_audio
-from lmboot.evaluate.decode import EspeakArpabetG2P, PocketsphinxDecoder, arpa_vocab
+from lmboot.evaluate.decode import DECODERS, Decoder, EspeakArpabetG2P, PocketsphinxDecoder, arpa_vocab
 
 
 @pytest.fixture
@@ -97,7 +101,8 @@ def test_bad_audio_and_binary_lm_are_one_line_errors(tmp_path):
         read_audio_set(tmp_path / "m2.tsv")
     binlm = tmp_path / "x.bin"
     binlm.write_bytes(b"mmap lm http://kheafield.com/code format version 5\n\0\0")
-    with pytest.raises(LmbootError, match="needs an ARPA LM"):
+    with pytest.raises(LmbootError, match=r"x.bin: pocketsphinx needs the ARPA text of this KenLM binary and "
+                                          r"none is beside it \(x.arpa\)"):
         arpa_vocab(binlm)
 
 
@@ -116,3 +121,66 @@ def test_synth_then_decode_with_an_in_domain_lm(make_text, tmp_path):
                                                            "weather today".split())))
     [r] = wer_from_audio(res.manifest, [arpa])
     assert r.wer < 0.5, r.details
+
+
+def _silence(path, seconds=0.5):
+    """A 16 kHz 16-bit mono WAV of silence."""
+    with wave.open(str(path), "wb") as w:
+        w.setnchannels(1), w.setsampwidth(2), w.setframerate(16000), w.writeframes(b"\0\0" * int(16000 * seconds))
+    return path
+
+
+def test_a_registered_decoder_is_listed_and_chosen_by_name(tmp_path):
+    """Adding a recogniser is a Decoder subclass and one registration line; messages list it."""
+
+    class Parrot(Decoder):
+        """Hears what it was told to hear, with whichever LM."""
+
+        def __init__(self, lm=None, hmm=None, dict=None, oov="skip"):
+            self.lm, self.missing, self.g2p_words = lm, [], []
+
+        def decode(self, pcm):
+            return "set an alarm"
+
+    _silence(tmp_path / "a.wav")
+    (tmp_path / "m.tsv").write_text("a.wav\tset an alarm\nb.wav\tplay music\n")
+    _silence(tmp_path / "b.wav")
+    DECODERS.register("parrot", Parrot)
+    try:
+        assert DECODERS.names() == ("pocketsphinx", "parrot")
+        [r] = wer_from_audio(tmp_path / "m.tsv", ["bundled"], decoder="parrot")
+        assert r.method == "parrot" and r.counts.ref_words == 5 and r.counts.errors == 3  # 0 + (2 sub, 1 ins)
+        with pytest.raises(LmbootError, match="unknown decoder 'kaldi'; choose one of pocketsphinx, parrot"):
+            wer_from_audio(tmp_path / "m.tsv", ["bundled"], decoder="kaldi")
+    finally:
+        DECODERS.unregister("parrot")
+    assert "parrot" not in DECODERS
+
+
+def test_eval_wer_audio_takes_a_kenlm_binary_with_its_arpa_beside_it(tmp_path):
+    """`eval wer --audio --lm final.bin` decodes with final.arpa (the words pocketsphinx cannot
+    pronounce are those of that ARPA); a binary with no ARPA beside it is one line naming both."""
+    from lmboot import lm
+
+    root = Path(__file__).resolve().parent.parent
+    _silence(tmp_path / "a.wav")
+    (tmp_path / "m.tsv").write_text("a.wav\tset an alarm\n")
+    (tmp_path / "t.txt").write_text("set an alarm\nset the alarm zorblax\nan alarm\n" * 3)
+    lm.train(tmp_path / "t.txt", tmp_path / "final.arpa", order=2, binary=tmp_path / "final.bin")
+    shutil.copy(tmp_path / "final.bin", tmp_path / "alone.bin")
+
+    def cli(lm):
+        return subprocess.run([sys.executable, "-m", "lmboot", "eval", "wer", "--audio", "m.tsv", "--decoder",
+                               "pocketsphinx", "--lm", lm], capture_output=True, text=True, cwd=tmp_path,
+                              env={**os.environ, "PYTHONPATH": str(root)}, timeout=120)
+
+    p = cli("final.bin")
+    assert p.returncode == 0, p.stderr
+    assert "final.bin: 1 LM word(s) without pronunciation: zorblax" in p.stderr
+    assert "final.bin" in p.stdout and "100.00" in p.stdout  # silence: every reference word deleted
+    p = cli("alone.bin")
+    lines = [x for x in p.stderr.splitlines() if x.strip() and not x.startswith("[lmboot]")]
+    assert p.returncode == 2 and len(lines) == 1 and "Traceback" not in p.stderr, p.stderr
+    assert lines[0].endswith("alone.bin: pocketsphinx needs the ARPA text of this KenLM binary and none is beside "
+                             "it (alone.arpa); KenLM cannot convert a binary back: pass the .arpa file it was "
+                             "built from"), lines[0]

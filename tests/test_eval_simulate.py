@@ -9,7 +9,7 @@ import pytest
 from conftest import require_program
 from lmboot.errors import LmbootError
 from lmboot.evaluate import read_vocab, simulate
-from lmboot.evaluate.simulate import CharSimilarity, ConfusionTable, PhonemeSimilarity
+from lmboot.evaluate.simulation import CharSimilarity, ConfusionTable, PhonemeSimilarity
 from lmboot.metrics import word_errors
 
 WORDS = ("अलार्म टाइमर गाना मौसम बारिश ठंड गर्मी दिल्ली मुंबई पुणे कल आज सुबह शाम रात बजे मिनट घंटे "

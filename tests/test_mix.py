@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 
 from lmboot.io.arpa import ArpaReader
-from lmboot.lm.build import build, parse_source
+from lmboot.lm.builder import build, parse_source
 from lmboot.lm.mixture import em_weights, mix_arpa
 from lmboot.errors import LmbootError
 

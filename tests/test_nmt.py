@@ -287,7 +287,7 @@ def test_self_training_keeps_only_sound_confident_translations(trained, data, tm
         seen["src"] = Path(src).read_text(encoding="utf-8").splitlines()
         seen["tgt"] = Path(tgt).read_text(encoding="utf-8").splitlines()
         shutil.copytree(model_dir, out_model, dirs_exist_ok=True)
-        from lmboot.nmt.train import NMTTrainResult
+        from lmboot.nmt.training import NMTTrainResult
 
         return NMTTrainResult(model_dir=Path(out_model), start_step=0, steps=0, stopped="max_steps", seconds=0.0,
                            target_tokens_per_s=0.0, tokens_per_s=0.0)

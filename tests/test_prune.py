@@ -13,7 +13,7 @@ from conftest import ROOT, TOY
 from lmboot import lm
 from lmboot.errors import LmbootError
 from lmboot.io.arpa import ArpaReader, unigrams
-from lmboot.lm.prune import _Model, parse_size
+from lmboot.lm.pruning import _Model, parse_size
 
 pytestmark = pytest.mark.usefixtures("kenlm_ready")
 

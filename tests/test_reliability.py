@@ -198,9 +198,9 @@ def test_enospc_from_a_plain_write_names_the_file(tmp_path, monkeypatch, kenlm_r
     import importlib
 
     from lmboot import lm
-    from lmboot.safety import os_error_line
+    from lmboot.errors import os_error_line
 
-    train_mod = importlib.import_module("lmboot.lm.train")  # the module (lmboot.lm.train is also a function)
+    train_mod = importlib.import_module("lmboot.lm.estimate")  # the module of lmboot.lm.train
 
     _, tgt, _ = _bitext(tmp_path)
     monkeypatch.setattr(train_mod, "open", lambda *a, **k: builtins.open("/dev/full", "w"), raising=False)
@@ -215,7 +215,7 @@ def test_enospc_from_a_plain_write_names_the_file(tmp_path, monkeypatch, kenlm_r
 def test_an_errno_less_os_error_keeps_its_own_words():
     """numpy's tofile raises OSError("N requested and M written") without errno: not "[Errno None] None"."""
     from lmboot.io.corpus import naming_errors
-    from lmboot.safety import os_error_line
+    from lmboot.errors import os_error_line
 
     with pytest.raises(OSError) as e:
         with naming_errors("sel/embedder/components.npy"):

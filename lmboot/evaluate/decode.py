@@ -1,5 +1,8 @@
 """Real decoding: WER of LMs as the language model of a speech recogniser (pocketsphinx).
 
+Recognisers are chosen by name from :data:`DECODERS` (``--decoder``); adding one is a
+:class:`Decoder` subclass in its own file and one ``DECODERS.register`` line below.
+
 >>> from lmboot.evaluate import wer_from_audio, format_table
 >>> res = wer_from_audio("audio/manifest.tsv", ["bundled", "final.arpa"])   # doctest: +SKIP
 >>> print(format_table(res))                                                # doctest: +SKIP
@@ -12,7 +15,8 @@ Audio sets accepted (:func:`read_audio_set`), all 16 kHz, 16-bit, mono WAV:
 * a directory (or file) with a CMU Sphinx ``transcription`` file, lines
   ``<s> words </s> (utt-id)``, the audio being ``utt-id.wav`` in the same directory.
 
-LMs are ARPA files (pocketsphinx cannot read KenLM binaries); ``"bundled"`` names
+LMs are ARPA files (pocketsphinx cannot read KenLM binaries: for ``final.bin`` the
+``final.arpa`` beside it is used, :func:`lmboot.io.arpa.arpa_of`); ``"bundled"`` names
 pocketsphinx's own US-English LM. The pronunciation dictionary is the acoustic model's
 (``cmudict-en-us.dict`` for the bundled English model, or ``dict=``). LM words without a
 pronunciation are counted and listed; with ``oov="skip"`` they are left out of the
@@ -34,12 +38,15 @@ from typing import Iterable, Sequence
 
 from lmboot.errors import LmbootError
 from lmboot.evaluate.results import WerResult, WerResults
-from lmboot.io.arpa import is_kenlm_binary, unigrams
+from lmboot.io.arpa import arpa_of, unigrams
 from lmboot.io.corpus import check_file, iter_raw_lines, naming_errors
+from lmboot.io.temps import temp_prefix
 from lmboot.metrics import utterance_errors, word_errors
+from lmboot.registry import Registry
 from lmboot.text.normalize import Normalizer
 
 log = logging.getLogger("lmboot")
+DICT_TMP = temp_prefix("lmboot-dict-")  # registered: a killed run's leftovers are cleaned
 
 BUNDLED = "bundled"
 OOV_MODES = ("skip", "g2p")
@@ -137,11 +144,9 @@ def read_dict(path: str | Path) -> dict[str, list[str]]:
 
 
 def arpa_vocab(path: str | Path) -> list[str]:
-    """The words of an ARPA LM (its 1-grams, without ``<s>``, ``</s>``, ``<unk>``)."""
-    p = check_file(path, "language model")
-    if is_kenlm_binary(p):
-        raise LmbootError("pocketsphinx needs an ARPA LM, this is a KenLM binary: pass the .arpa file", path=p)
-    return unigrams(p, "ARPA model")
+    """The words of an ARPA LM (its 1-grams, without ``<s>``, ``</s>``, ``<unk>``); for a KenLM
+    binary, of the ARPA file beside it."""
+    return unigrams(arpa_of(path, "pocketsphinx"), "ARPA model")
 
 
 class G2P(abc.ABC):
@@ -185,7 +190,7 @@ class EspeakArpabetG2P(G2P):
         return " ".join(out)
 
     def pronounce(self, words: Sequence[str]) -> dict[str, str]:
-        from lmboot.evaluate.simulate import PhonemeSimilarity
+        from lmboot.evaluate.simulation import PhonemeSimilarity
 
         raw = PhonemeSimilarity(self.voice)._phonemes(list(words))
         out = {}
@@ -199,20 +204,35 @@ class EspeakArpabetG2P(G2P):
 # --------------------------------------------------------------------------------------
 # Decoders
 # --------------------------------------------------------------------------------------
+DECODERS = Registry("decoder")
+
+
 class Decoder(abc.ABC):
-    """Extension point: a speech recogniser that decodes WAV files with a given LM."""
+    """Extension point: a speech recogniser that decodes WAV files with a given LM.
+
+    Constructed as ``cls(lm, hmm=, dict=, oov=)``: ``lm`` a path (None: the recogniser's own
+    LM), ``hmm`` its acoustic model, ``dict`` its pronunciation dictionary, ``oov`` what to do
+    with LM words it cannot pronounce (:data:`OOV_MODES`). Registered in :data:`DECODERS`.
+    """
 
     name = "abstract"
     missing: list[str]  # LM words without pronunciation
     g2p_words: list[str]
 
     @abc.abstractmethod
+    def __init__(self, lm: str | Path | None = None, hmm: str | Path | None = None, dict: str | Path | None = None,
+                 oov: str = "skip"):
+        """Load the recogniser with ``lm``."""
+
+    @abc.abstractmethod
     def decode(self, pcm: bytes) -> str:
         """The best hypothesis for one utterance of 16 kHz 16-bit mono PCM."""
 
 
+@DECODERS.register("pocketsphinx")
 class PocketsphinxDecoder(Decoder):
-    """pocketsphinx with an ARPA LM (``lm=None`` or ``"bundled"``: its own en-us LM).
+    """pocketsphinx with an ARPA LM (``lm=None`` or ``"bundled"``: its own en-us LM; a KenLM
+    binary: the ARPA file beside it).
 
     ``hmm``: acoustic model directory (default: the bundled US-English model); ``dict``:
     its pronunciation dictionary (default: the bundled ``cmudict-en-us.dict`` when ``hmm`` is
@@ -243,6 +263,7 @@ class PocketsphinxDecoder(Decoder):
         self.missing, self.g2p_words = [], []
         config = {"hmm": str(hmm_path), "dict": str(dict_path), "logfn": "/dev/null"}
         if lm is not None and str(lm) != BUNDLED:
+            lm = arpa_of(lm, "pocketsphinx")
             vocab = arpa_vocab(lm)
             self.missing = sorted(w for w in vocab if w not in pron)
             config["lm"] = str(lm)
@@ -260,7 +281,7 @@ class PocketsphinxDecoder(Decoder):
             # The recogniser's vocabulary is the LM's: a dictionary of the LM words only (with
             # G2P entries), which also makes pocketsphinx start in well under a second instead of
             # building its search over the whole 135k-word cmudict.
-            self._tmp = tempfile.TemporaryDirectory(prefix="lmboot-dict-", dir=workdir)
+            self._tmp = tempfile.TemporaryDirectory(prefix=DICT_TMP, dir=workdir)
             small = Path(self._tmp.name) / "lm-vocab.dict"
             keep = set(vocab)
             with naming_errors(small), open(small, "w", encoding="utf-8", newline="\n") as f:
@@ -297,12 +318,12 @@ def wer_from_audio(audio: str | Path, lm_paths: Sequence[str | Path], decoder: s
                    json_out: str | Path | None = None) -> WerResults:
     """Decode every utterance of ``audio`` with each LM and measure WER (one result per LM).
 
-    ``lm_paths``: ARPA files, or ``"bundled"`` for pocketsphinx's own LM. References and
+    ``decoder``: a name in :data:`DECODERS`. ``lm_paths``: ARPA files (or KenLM binaries with
+    their ARPA beside them), or ``"bundled"`` for pocketsphinx's own LM. References and
     hypotheses are normalised alike (:class:`~lmboot.text.normalize.Normalizer`).
     ``details`` (per-utterance JSONL) and ``json_out`` (the report) are written when given.
     """
-    if decoder != "pocketsphinx":
-        raise LmbootError(f"decoder must be 'pocketsphinx', not {decoder!r}")
+    make = DECODERS.get(decoder)
     if not lm_paths:
         raise LmbootError("no language model given")
     norm = normalizer or Normalizer()
@@ -313,7 +334,7 @@ def wer_from_audio(audio: str | Path, lm_paths: Sequence[str | Path], decoder: s
     results = WerResults()
     for lm, name in zip(lm_paths, names):
         t0 = time.perf_counter()
-        dec = PocketsphinxDecoder(None if str(lm) == BUNDLED else lm, hmm=hmm, dict=dict, oov=oov)
+        dec = make(None if str(lm) == BUNDLED else lm, hmm=hmm, dict=dict, oov=oov)
         it: Iterable = zip(utts, pcms, refs)
         if progress:
             from tqdm import tqdm
@@ -325,10 +346,10 @@ def wer_from_audio(audio: str | Path, lm_paths: Sequence[str | Path], decoder: s
             hyps.append(hyp)
             rows.append({"id": utt, "wav": str(wav), "ref": ref, "hyp": hyp, **utterance_errors(ref, hyp)})
         counts = word_errors(refs, hyps, normalizer=None)
-        results.append(WerResult(lm=name, method="pocketsphinx", counts=counts, oov_mode=oov,
+        results.append(WerResult(lm=name, method=decoder, counts=counts, oov_mode=oov,
                                  lm_vocab_missing=dec.missing, g2p_words=dec.g2p_words,
                                  seconds=time.perf_counter() - t0, details=rows))
-        log.info("%s: WER %.2f%% on %d utterances (pocketsphinx, %.0f s)", name, 100 * counts.wer, len(utts),
+        log.info("%s: WER %.2f%% on %d utterances (%s, %.0f s)", name, 100 * counts.wer, len(utts), decoder,
                  results[-1].seconds)
     results.write(details, json_out)
     return results

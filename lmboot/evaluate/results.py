@@ -23,7 +23,7 @@ class WerResult(Result):
     """
 
     lm: str
-    method: str  # "rescore" | "pocketsphinx"
+    method: str  # "rescore", or the decoder's name in lmboot.evaluate.decode.DECODERS ("pocketsphinx")
     counts: ErrorCounts
     first_pass: ErrorCounts | None = None
     oracle: ErrorCounts | None = None

@@ -2,9 +2,9 @@
 
 KenLM's Python module scores models but does not list them; the static mixture
 (:mod:`lmboot.lm.mixture`) reads every n-gram with :class:`ArpaReader`, the simulated
-recogniser (:mod:`lmboot.evaluate.simulate`) and real decoding (:mod:`lmboot.evaluate.decode`)
-need only the vocabulary (:func:`unigrams`). A KenLM binary cannot be listed:
-:func:`is_kenlm_binary` lets callers say so in their own terms.
+recogniser (:mod:`lmboot.evaluate.simulation`) and real decoding (:mod:`lmboot.evaluate.decode`)
+need only the vocabulary (:func:`unigrams`). A KenLM binary cannot be listed: :func:`arpa_of`
+finds the ARPA file beside it (or says which file is needed).
 """
 from __future__ import annotations
 
@@ -23,6 +23,25 @@ def is_kenlm_binary(path: str | Path) -> bool:
     """Whether ``path`` is a KenLM binary model (by its magic bytes)."""
     with open(path, "rb") as f:
         return f.read(len(_BINARY_MAGIC)) == _BINARY_MAGIC
+
+
+def arpa_of(path: str | Path, who: str) -> Path:
+    """The ARPA text of the LM at ``path``: ``path`` itself, or for a KenLM binary the ARPA
+    file beside it with the same stem (``final.bin`` -> ``final.arpa``, as ``lmboot lm train
+    --binary`` and ``lm build`` write them). KenLM cannot turn a binary back into ARPA, so a
+    binary without one is a one-line error naming the file ``who`` (what needs the ARPA) wants.
+
+    >>> arpa_of("final.bin", "pocketsphinx")                       # doctest: +SKIP
+    PosixPath('final.arpa')
+    """
+    p = check_file(path, "language model")
+    if not p.stat().st_size or not is_kenlm_binary(p):
+        return p
+    beside = p.with_suffix(".arpa")
+    if beside.is_file() and beside != p and not is_kenlm_binary(beside):
+        return beside
+    raise LmbootError(f"{who} needs the ARPA text of this KenLM binary and none is beside it ({beside.name}); "
+                      "KenLM cannot convert a binary back: pass the .arpa file it was built from", path=p)
 
 
 def is_arpa(path: str | Path) -> bool:
@@ -203,4 +222,4 @@ class ArpaReader:
             raise self._err(f"expected \\end\\ here, found {str(line)[:40]!r}")
 
 
-__all__ = ["ArpaReader", "split_fields", "unigrams", "is_arpa", "is_kenlm_binary", "SPECIAL"]
+__all__ = ["arpa_of", "ArpaReader", "split_fields", "unigrams", "is_arpa", "is_kenlm_binary", "SPECIAL"]

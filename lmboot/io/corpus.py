@@ -273,6 +273,26 @@ def write_json(path: PathLike, obj) -> None:
         f.write("\n")
 
 
+def read_json_in(directory: PathLike, name: str, where: str, kind: str, invalid: str):
+    """The JSON file ``directory/name`` that makes ``directory`` ``kind`` (a model directory's
+    metadata): a missing directory (``where not found``), a missing file (``not kind (no
+    name)``) or a file that is not JSON (``invalid: why``) is one line naming the path.
+
+    >>> read_json_in("runs/en-hi", "config.json", "model directory", "an lmboot NMT model directory",
+    ...              "invalid model config")                                       # doctest: +SKIP
+    """
+    d = Path(directory)
+    p = d / name
+    if not d.is_dir():
+        raise LmbootError(f"{where} not found", path=d)
+    if not p.is_file():
+        raise LmbootError(f"not {kind} (no {name})", path=d)
+    try:
+        return json.loads(p.read_text(encoding="utf-8"))
+    except (json.JSONDecodeError, UnicodeDecodeError) as e:
+        raise LmbootError(f"{invalid}: {e}", path=p) from None
+
+
 def sha256(path: PathLike) -> str:
     """Hex sha256 of a file's bytes, read in 1 MiB blocks."""
     h = hashlib.sha256()

@@ -6,7 +6,7 @@
   the components' n-grams p(w|h) = Σ_i λ_i p_i(w|h), each p_i computed by KenLM with that
   model's own backoff, and backoff weights recomputed so that every distribution sums to one.
 
-:mod:`lmboot.lm.build` uses both for ``lmboot lm build --method linear``;
+:mod:`lmboot.lm.builder` uses both for ``lmboot lm build --method linear``;
 :mod:`lmboot.lm.objective` uses :func:`em_weights` to judge candidate LM texts.
 """
 from __future__ import annotations

@@ -13,8 +13,9 @@ so a candidate text is scored by:
 3. EM weights for the linear mixture on the dev tokens that some component knows
    (:func:`lmboot.lm.mixture.em_weights`);
 4. the mixture's perplexity over *all* dev tokens, a token no component knows charged the
-   fixed ``oov_penalty`` (log10), so that every candidate is measured on the same tokens and
-   a text that teaches the LM new in-domain words is rewarded for it.
+   fixed ``oov_penalty`` (log10, :func:`lmboot.lm.score.charge_unknown`), so that every
+   candidate is measured on the same tokens and a text that teaches the LM new in-domain
+   words is rewarded for it.
 
 Lower is better. The fixed components' dev probabilities are computed once, so judging a
 candidate costs one lmplz run on it (about a second for 50k sentences).
@@ -33,15 +34,18 @@ from typing import Iterable, Sequence
 
 import numpy as np
 
+from lmboot.decide import TIE, choose  # noqa: F401 (re-export: their old home)
 from lmboot.errors import LmbootError
 from lmboot.io.corpus import naming_errors, read_lines
+from lmboot.io.temps import temp_prefix
 from lmboot.lm.mixture import em_weights
 from lmboot.lm.perplexity import DevTokens, dev_tokens
-from lmboot.lm.score import DEFAULT_OOV_PENALTY, load
-from lmboot.lm.train import train
+from lmboot.lm.score import DEFAULT_OOV_PENALTY, charge_unknown, load
+from lmboot.lm.estimate import train
 from lmboot.text.normalize import Normalizer
 
 log = logging.getLogger("lmboot")
+CANDIDATE_TMP = temp_prefix("lmboot-objective-")  # registered: a killed run's leftovers are cleaned
 
 
 def mixture_ppl(parts: Sequence[DevTokens], oov_penalty: float) -> tuple[float, list[float]]:
@@ -52,8 +56,9 @@ def mixture_ppl(parts: Sequence[DevTokens], oov_penalty: float) -> tuple[float, 
     if not known.any():
         return 10.0 ** (-oov_penalty), [1.0 / len(parts)] * len(parts)
     em = em_weights(probs[known])
-    mixed = probs[known] @ np.asarray(em.weights)
-    ll = float(np.sum(np.log10(np.maximum(mixed, 1e-300)))) + oov_penalty * int(n - known.sum())
+    lp = np.zeros(n)
+    lp[known] = np.log10(np.maximum(probs[known] @ np.asarray(em.weights), 1e-300))
+    ll = charge_unknown(lp, known, oov_penalty)  # unknown to the mixture: to every component
     return 10.0 ** (-ll / n), em.weights
 
 
@@ -96,7 +101,7 @@ class DevObjective:
             value = self.without()
         else:
             self.calls += 1
-            with tempfile.TemporaryDirectory(prefix="lmboot-objective-", dir=self.work_dir) as tmp:
+            with tempfile.TemporaryDirectory(prefix=CANDIDATE_TMP, dir=self.work_dir) as tmp:
                 txt, arpa = Path(tmp) / "text.txt", Path(tmp) / "text.arpa"
                 with naming_errors(txt):
                     txt.write_text(text, encoding="utf-8")
@@ -105,19 +110,6 @@ class DevObjective:
             value = mixture_ppl([*self.fixed, cand], self.oov_penalty)[0]
         self._cache[key] = value
         return value
-
-
-#: Dev objectives within this relative margin of the best count as ties: with a dev set of a
-#: few hundred sentences, smaller differences are noise, and a tie goes to the least change.
-TIE = 1e-3
-
-
-def choose(candidates: Sequence[dict], preference) -> dict:
-    """The candidate with the lowest ``"objective"``; those within ``TIE`` of it are ties,
-    broken by the smallest ``preference(candidate)`` (the least change first)."""
-    best = min(c["objective"] for c in candidates)
-    close = [c for c in candidates if c["objective"] <= best * (1 + TIE)]
-    return min(close, key=preference)
 
 
 __all__ = ["DevObjective", "mixture_ppl", "choose", "TIE"]

@@ -8,7 +8,8 @@ them: a small model with many out-of-vocabulary (OOV) words gives each one its c
 ``<unk>`` probability and looks better than it is. :func:`evaluate` therefore also reports
 ``ppl_common``: every model scored on one common vocabulary (the union of the models'
 vocabularies); a word known to some model but not to this one is charged one fixed penalty
-(``oov_penalty``, log10) for every model; words no model knows are left out for all of them.
+(``oov_penalty``, log10, :func:`lmboot.lm.score.charge_unknown`) for every model; words no model
+knows are left out for all of them.
 
 :func:`dev_tokens` and :func:`dev_token_probs` give the per-token probabilities that tune
 mixture weights (:mod:`lmboot.lm.mixture`, :mod:`lmboot.lm.objective`).
@@ -23,7 +24,7 @@ import numpy as np
 
 from lmboot.errors import LmbootError
 from lmboot.io.corpus import read_lines
-from lmboot.lm.score import DEFAULT_OOV_PENALTY, load
+from lmboot.lm.score import DEFAULT_OOV_PENALTY, charge_unknown, load
 from lmboot.results import Result, text_table
 from lmboot.text.normalize import Normalizer
 
@@ -124,15 +125,12 @@ def evaluate(models: Sequence[str | Path], text: str | Path, oov_penalty: float 
             scores = [s[0] for s in m.full_scores(sent, bos=True, eos=True)]
             lp = sum(scores)
             lp_no_oov = sum(s for s, k in zip(scores, kn + [True]) if k)
-            lp_common = scores[-1]  # </s>
-            for i, s in enumerate(scores[:-1]):
-                if not known_any[i]:
-                    ev.common_excluded += 1
-                elif kn[i]:
-                    lp_common += s
-                else:
-                    lp_common += oov_penalty
-                    ev.common_penalised += 1
+            # the common vocabulary: words no model knows are left out for every model
+            common = [i for i in range(len(words)) if known_any[i]]
+            ev.common_excluded += len(words) - len(common)
+            ev.common_penalised += sum(1 for i in common if not kn[i])
+            lp_common = charge_unknown([scores[-1]] + [scores[i] for i in common],  # </s> first
+                                       [True] + [kn[i] for i in common], oov_penalty)
             ev.sentences += 1
             ev.tokens += len(words)
             n_oov = len(words) - sum(kn)

@@ -1,4 +1,5 @@
-"""Scoring text with a KenLM model: loading, the one :class:`LMScorer`, units and the OOV penalty.
+"""Scoring text with a KenLM model: loading, the one :class:`LMScorer`, units and the OOV penalty
+(:func:`charge_unknown`, the one place it is applied, says what "unknown" means).
 
 KenLM scores are log10; NMT and recogniser scores are natural log: :func:`log10_to_ln` (and
 ``LN10``) is the one conversion. A word a model does not know can be charged one fixed
@@ -12,6 +13,8 @@ from __future__ import annotations
 import math
 from pathlib import Path
 from typing import Sequence
+
+import numpy as np
 
 from lmboot.defaults import DEFAULT_OOV_PENALTY
 from lmboot.errors import LmbootError
@@ -31,7 +34,7 @@ def load(path: str | Path):
     """Load an ARPA or KenLM binary model; a missing or broken file is an LmbootError."""
     import kenlm
 
-    from lmboot.safety import verify_checksum
+    from lmboot.io.checksums import verify_checksum
 
     p = check_file(path, "language model")
     verify_checksum(p)  # a corrupt binary is an error, never a crash or a wrong number
@@ -52,6 +55,29 @@ def sentence_perplexity(model, sentence: str, words: int | None = None) -> float
     if words is None:
         words = sentence.count(" ") + 1 if sentence else 0
     return 10 ** (-model.score(sentence, bos=True, eos=True) / (words + 1))
+
+
+def charge_unknown(log10_probs: Sequence[float], known: Sequence[bool], penalty: float) -> float:
+    """log10 probability of a token sequence in which every *unknown* token is charged
+    ``penalty`` (log10, :data:`DEFAULT_OOV_PENALTY` by default everywhere) instead of its own
+    log10 probability. The one place the OOV penalty is applied.
+
+    "Unknown" means one thing: a token the model being scored has no unigram for (KenLM would
+    score it as ``<unk>``). ``</s>`` is always known. The model is the one LM in
+    :class:`LMScorer` (rescoring, ``eval wer``) and in ``lm eval``'s ``ppl_common``, and the
+    mixture in :class:`lmboot.lm.objective.DevObjective`, which knows a token when some
+    component does. Which tokens are scored at all is the caller's choice: ``ppl_common``
+    leaves out the words no compared LM knows, so every LM is measured on the same tokens.
+
+    ``log10_probs`` and ``known`` run in parallel (numpy arrays too: summed at once).
+
+    >>> charge_unknown([-1.0, -2.5, -0.5], [True, False, True], -7.0)
+    -8.5
+    """
+    if isinstance(log10_probs, np.ndarray):
+        k = np.asarray(known, dtype=bool)
+        return float(np.sum(log10_probs[k])) + penalty * int(k.size - np.count_nonzero(k))
+    return sum(lp if k else penalty for lp, k in zip(log10_probs, known))
 
 
 class LMScorer:
@@ -97,9 +123,8 @@ class LMScorer:
         if all(known):
             return model.score(s, bos=True, eos=True) * LN10
         scores = [x[0] for x in model.full_scores(s, bos=True, eos=True)]
-        pen = self.oov_penalty
         self.oovs += known.count(False)
-        return (scores[-1] + sum(x if k else pen for x, k in zip(scores, known))) * LN10
+        return charge_unknown(scores, known + [True], self.oov_penalty) * LN10
 
     def score_words(self, texts: Sequence[str]) -> tuple[list[float], list[int]]:
         """``(natural-log LM probabilities, word counts after normalisation)`` of ``texts``.
@@ -140,4 +165,5 @@ class LMScorer:
         return [w for w in text.split() if not self._is_known(w)]
 
 
-__all__ = ["load", "LMScorer", "sentence_perplexity", "log10_to_ln", "LN10", "DEFAULT_OOV_PENALTY"]
+__all__ = ["load", "LMScorer", "charge_unknown", "sentence_perplexity", "log10_to_ln", "LN10",
+           "DEFAULT_OOV_PENALTY"]

@@ -36,7 +36,7 @@ def fine_tune(model_dir: str | os.PathLike, train_src: str | os.PathLike, train_
     checkpoints. Re-running resumes, like :func:`lmboot.nmt.train`.
     """
     from lmboot.nmt.model import CONFIG, read_info, training_preset
-    from lmboot.nmt.train import train
+    from lmboot.nmt.training import train
 
     info = read_info(model_dir)
     base_lr = training_preset(info.preset, Path(model_dir) / CONFIG).lr
@@ -64,8 +64,8 @@ class Verdict:
 def keep_better(original: str | os.PathLike, adapted: str | os.PathLike,
                 judge: Callable[[Path], float]) -> Verdict:
     """Judge both translators (lower is better) and keep the adapted one only if it is better
-    by more than the tie margin (:data:`lmboot.lm.objective.TIE`)."""
-    from lmboot.lm.objective import TIE
+    by more than the tie margin (:data:`lmboot.decide.TIE`)."""
+    from lmboot.decide import TIE
 
     before, after = float(judge(Path(original))), float(judge(Path(adapted)))
     chosen = "adapted" if after < before * (1 - TIE) else "original"  # a tie keeps what we had
@@ -83,9 +83,9 @@ def lm_judge(objective: Callable[[list[str]], float], check_src: str | os.PathLi
     perplexity with those translations as its translated component)."""
     import hashlib
 
-    from lmboot.nmt.quality import degenerate
+    from lmboot.text.quality import degenerate
     from lmboot.io.nbest import read_nbest
-    from lmboot.nmt.translate import translate
+    from lmboot.nmt.translation import translate
 
     def judge(model_dir: Path) -> float:
         tag = hashlib.sha256(str(model_dir).encode()).hexdigest()[:8]

@@ -1,6 +1,8 @@
-"""Integrity of a CTranslate2 export (:mod:`lmboot.nmt.ct2`), checked before it translates.
+"""What a CTranslate2 export is (:mod:`lmboot.nmt.ct2_export` writes it) and its integrity,
+checked before it translates.
 
-An export records the SHA-256 of each of its files in ``lmboot.json`` when it is written;
+:func:`read_meta` reads and checks ``lmboot.json`` (format, version, the files it needs). An
+export records the SHA-256 of each of its files in ``lmboot.json`` when it is written;
 :func:`verify_export` compares them (a flipped byte in ``model.bin``, another model's
 ``spm.model`` copied in: one line, exit 2, nothing translated). :func:`open_tokens` reads the
 vocabulary and the SentencePiece model and checks that they belong together and to the model,
@@ -18,14 +20,56 @@ from pathlib import Path
 from typing import Any
 
 from lmboot.errors import LmbootError
-from lmboot.safety import verify_checksums
+from lmboot.io.checksums import verify_checksums
+from lmboot.io.corpus import read_json_in
 
 log = logging.getLogger("lmboot")
 
 META = "lmboot.json"
 SPM = "spm.model"
+FORMAT = "lmboot-ct2"
+FORMAT_VERSION = 1
+REQUIREMENT = "ctranslate2>=4.5,<5"
+EOS = "</s>"
 VOCABULARIES = ("shared_vocabulary.json", "target_vocabulary.json", "shared_vocabulary.txt", "target_vocabulary.txt")
 _unverified: set[str] = set()
+
+
+def load_ctranslate2():
+    """The ``ctranslate2`` module; missing, one line saying how to install it."""
+    try:
+        import ctranslate2
+    except ImportError:
+        raise LmbootError(f"the ct2 engine needs CTranslate2: pip install '{REQUIREMENT}'") from None
+    return ctranslate2
+
+
+def lang_token(lang: str) -> str:
+    """fairseq2's NLLB language symbol."""
+    return f"__{lang}__"
+
+
+def read_meta(ct2_dir: str | os.PathLike) -> dict[str, Any]:
+    """Read and check ``DIR/lmboot.json`` of an export."""
+    d = Path(ct2_dir)
+    p = d / META
+    meta = read_json_in(d, META, "CTranslate2 model directory", "an lmboot CTranslate2 export", f"invalid {META}")
+    fmt = meta.get("format") if isinstance(meta, dict) else None
+    if fmt != FORMAT:
+        raise LmbootError(f"not an lmboot CTranslate2 export (format {fmt!r})", path=p)
+    if int(meta.get("version", 0)) > FORMAT_VERSION:
+        raise LmbootError(f"export format version {meta['version']} is newer than this lmboot ({FORMAT_VERSION})",
+                          path=p)
+    for f in ("model.bin", meta.get("spm", SPM)):
+        if not (d / f).is_file():
+            raise LmbootError(f"incomplete export: {f} missing", path=d)
+    return meta
+
+
+def is_export(path: str | os.PathLike) -> bool:
+    """Whether ``path`` is an lmboot CTranslate2 export (has ``lmboot.json``)."""
+    return (Path(path) / META).is_file()
+
 
 
 def verify_export(ct2_dir: str | os.PathLike, meta: dict[str, Any]) -> None:
@@ -92,4 +136,5 @@ def open_tokens(d: Path, meta: dict[str, Any]):
     return vocab, sp
 
 
-__all__ = ["verify_export", "read_vocabulary", "open_tokens"]
+__all__ = ["read_meta", "is_export", "verify_export", "read_vocabulary", "open_tokens", "load_ctranslate2",
+           "lang_token", "META", "SPM", "EOS", "FORMAT", "FORMAT_VERSION"]

@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from lmboot.io.corpus import atomic_path, write_json
+from lmboot.io.corpus import atomic_path, read_json_in, write_json
 from lmboot.errors import LmbootError
 
 log = logging.getLogger("lmboot")
@@ -122,14 +122,10 @@ def read_info(model_dir: str | os.PathLike) -> ModelInfo:
     """Read and check ``MODEL/config.json``."""
     d = Path(model_dir)
     p = d / CONFIG
-    if not d.is_dir():
-        raise LmbootError("model directory not found", path=d)
-    if not p.exists():
-        raise LmbootError(f"not an lmboot NMT model directory (no {CONFIG})", path=d)
+    raw = read_json_in(d, CONFIG, "model directory", "an lmboot NMT model directory", "invalid model config")
     try:
-        raw = json.loads(p.read_text(encoding="utf-8"))
         info = ModelInfo(**raw)
-    except (json.JSONDecodeError, TypeError, UnicodeDecodeError) as e:
+    except TypeError as e:
         raise LmbootError(f"invalid model config: {e}", path=p) from None
     if info.format != FORMAT:
         raise LmbootError(f"unknown model format {info.format!r}", path=p)

@@ -1,7 +1,7 @@
 """Self-training: fine-tune the translator on its own translations of in-domain source text.
 
 Each round: translate (a subset of) the in-domain source with the current model, keep the
-top hypothesis of each sentence if it is sound (:mod:`lmboot.nmt.quality`) and among the
+top hypothesis of each sentence if it is sound (:mod:`lmboot.text.quality`) and among the
 ones the translator is most confident of, mix those synthetic pairs with a
 seeded sample of the original bitext (``mix_ratio`` original pairs per synthetic pair) and
 fine-tune the current model on the mix. Rounds before the last write their model to
@@ -29,7 +29,7 @@ from typing import Callable, Sequence
 from lmboot.io.corpus import write_bitext, write_json
 from lmboot.errors import LmbootError
 from lmboot.results import Result
-from lmboot.nmt.quality import (DegenerateFilter, HypothesisFilter, LengthRatioFilter,  # noqa: F401 (re-export)
+from lmboot.text.quality import (DegenerateFilter, HypothesisFilter, LengthRatioFilter,  # noqa: F401 (re-export)
                                 MinScoreFilter, mean_logprob, most_confident)
 
 log = logging.getLogger("lmboot")
@@ -109,7 +109,7 @@ def self_train(
 
     ``max_sentences`` translates only the first N lines of ``source`` (``sample=True``: a
     seeded random N). Only translations the translator can be trusted with are trained on:
-    those passing ``filters`` (by default :class:`~lmboot.nmt.quality.DegenerateFilter`:
+    those passing ``filters`` (by default :class:`~lmboot.text.quality.DegenerateFilter`:
     no loops, stutters or length outliers), and of those the ``trust`` fraction with the
     highest log-probability per token. ``lr`` defaults to half the preset's learning rate;
     ``steps`` are the fine-tuning steps per round. ``max_time`` bounds each round's
@@ -122,7 +122,7 @@ def self_train(
     from lmboot.nmt.data import read_pairs
     from lmboot.nmt.model import read_info
     from lmboot.io.nbest import read_nbest
-    from lmboot.nmt.translate import translate
+    from lmboot.nmt.translation import translate
 
     if rounds < 1:
         raise LmbootError(f"rounds must be >= 1, not {rounds}")

@@ -22,7 +22,8 @@ from pathlib import Path
 from lmboot.io.corpus import atomic_path, write_json
 from lmboot.errors import LmbootError
 from lmboot.pipeline.config import DEFAULTS, load_config
-from lmboot.pipeline.plan import ABLATION, DEFAULT_SYSTEMS, plan
+from lmboot.pipeline.plan import ABLATION, DEFAULT_SYSTEMS
+from lmboot.pipeline.plan import plan as plan_steps  # (not `plan`: that name is the module)
 from lmboot.pipeline.runner import STAGES, Manifest, locked, resolve, run_steps
 
 
@@ -60,12 +61,13 @@ def run(config: str | Path, ablation: bool = False, systems: list[str] | None = 
 
 def _run_locked(cfg: dict, run_dir: Path, systems: list[str], from_stage: str | None,
                 until: str | None) -> RunResult:
-    from lmboot.safety import clean_stale_temps
+    import lmboot.evaluate, lmboot.lm.objective, lmboot.select  # noqa: E401,F401 (register their temp names)
+    from lmboot.io.temps import clean_stale_temps
 
     clean_stale_temps(run_dir)  # what a killed run left half-written (the lock is ours: no live run's)
     write_json(run_dir / "config.json", cfg)
     manifest = Manifest(run_dir / "manifest.json")
-    steps, lm_of = plan(cfg, systems)
+    steps, lm_of = plan_steps(cfg, systems)
     results = run_steps(steps, run_dir, manifest, from_stage, until)
     report = table = None
     final = None
@@ -74,7 +76,7 @@ def _run_locked(cfg: dict, run_dir: Path, systems: list[str], from_stage: str | 
 
         report, table = report_mod.write(run_dir, manifest.data, systems, cfg)
         final = Path(resolve(lm_of[systems[-1]], results))
-        from lmboot.safety import publish_with_checksum, write_checksum
+        from lmboot.io.checksums import publish_with_checksum, write_checksum
 
         with atomic_path(run_dir / "final.bin") as tmp:
             shutil.copyfile(final, tmp)
@@ -84,4 +86,4 @@ def _run_locked(cfg: dict, run_dir: Path, systems: list[str], from_stage: str | 
                      systems=systems, final_lm=run_dir / "final.bin" if final else None)
 
 
-__all__ = ["run", "RunResult", "load_config", "plan", "DEFAULTS", "ABLATION", "STAGES"]
+__all__ = ["run", "RunResult", "load_config", "plan_steps", "DEFAULTS", "ABLATION", "STAGES"]

@@ -110,7 +110,7 @@ def _str(none: bool = False) -> Callable[[Any], str | None]:
 
 
 def _duration(v):
-    from lmboot.nmt.train import parse_duration
+    from lmboot.nmt.training import parse_duration
 
     if v is None:
         return None

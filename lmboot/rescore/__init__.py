@@ -32,8 +32,8 @@ The n-best format is the one in ``docs/formats.md`` (MT and speech recognition a
 """
 from lmboot.rescore.combine import Weights, rescore
 from lmboot.rescore.files import RescoreResult, RescoreRun, rescore_file, run
-from lmboot.rescore.tuning import (DEFAULT_LENGTH_PENALTIES, DEFAULT_LM_WEIGHTS, LMTuneResult, TuneResult, tune,
+from lmboot.rescore.tuning import (DEFAULT_LENGTH_PENALTIES, DEFAULT_LM_WEIGHTS, LMTuneResult, MetricTuneResult, tune,
                                    tune_lm)
 
-__all__ = ["Weights", "rescore", "tune", "TuneResult", "tune_lm", "LMTuneResult", "rescore_file", "RescoreResult",
-           "run", "RescoreRun", "DEFAULT_LM_WEIGHTS", "DEFAULT_LENGTH_PENALTIES"]
+__all__ = ["Weights", "rescore", "tune", "MetricTuneResult", "tune_lm", "LMTuneResult", "rescore_file",
+           "RescoreResult", "run", "RescoreRun", "DEFAULT_LM_WEIGHTS", "DEFAULT_LENGTH_PENALTIES"]

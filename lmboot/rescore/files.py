@@ -20,7 +20,7 @@ from lmboot.io.nbest import format_entry, read_nbest
 from lmboot.lm.score import LMScorer
 from lmboot.metrics import METRICS, Metric
 from lmboot.rescore.combine import Weights, rescore
-from lmboot.rescore.tuning import LMTuneResult, TuneResult, tune, tune_lm
+from lmboot.rescore.tuning import LMTuneResult, MetricTuneResult, tune, tune_lm
 from lmboot.results import Result
 
 log = logging.getLogger("lmboot")
@@ -129,7 +129,7 @@ class RescoreRun(Result):
     """What :func:`run` did: the tuning (if any), the weights used, the rescoring (if any outputs)."""
 
     weights: Weights
-    tuning: TuneResult | LMTuneResult | None = None
+    tuning: MetricTuneResult | LMTuneResult | None = None
     tuned_on: Path | None = None  # the dev n-best list of a tuning by metric
     saved_weights: Path | None = None
     rescored: RescoreResult | None = None

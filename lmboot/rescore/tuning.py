@@ -30,7 +30,7 @@ DEFAULT_LENGTH_PENALTIES = (-3.0, -2.0, -1.5, -1.0, -0.75, -0.5, -0.25, 0.0, 0.2
 
 
 @dataclass
-class TuneResult(Result):
+class MetricTuneResult(Result):
     """Best weights found on a tuning set, and the metric of the producer's top-1 (``before``,
     i.e. lambda = mu = 0) and of the rescored choice (``after``)."""
 
@@ -114,12 +114,12 @@ def tune_lm(entries: list[dict], scorer: LMScorer, objective,
     in-domain dev text of the *target* language is the judge, so an in-domain seed LM can
     help where chrF on general-domain dev pairs cannot see it. lambda = mu = 0 is in the
     grid, so the result is never worse on dev than the producer's own ranking; ties (within
-    :data:`lmboot.lm.objective.TIE`) go to the least change (smallest |mu|, then lambda).
+    :data:`lmboot.decide.TIE`) go to the least change (smallest |mu|, then lambda).
     """
     import numpy as np
 
-    from lmboot.lm.objective import TIE
-    from lmboot.nmt.quality import degenerate
+    from lmboot.decide import TIE
+    from lmboot.text.quality import degenerate
 
     entries = list(entries)
     if not entries:
@@ -159,7 +159,7 @@ def tune_lm(entries: list[dict], scorer: LMScorer, objective,
 def tune(entries: list[dict], scorer: LMScorer, metric: str = "chrf",
          lm_weights: Sequence[float] = DEFAULT_LM_WEIGHTS,
          length_penalties: Sequence[float] = DEFAULT_LENGTH_PENALTIES,
-         norm_exponents: Sequence[float] = (0.0,)) -> TuneResult:
+         norm_exponents: Sequence[float] = (0.0,)) -> MetricTuneResult:
     """Grid search over lambda, mu (and alpha) for the best ``metric`` of the chosen hypotheses.
 
     ``metric`` is ``"chrf"`` or ``"bleu"`` (sacrebleu, on the texts as given; higher is
@@ -215,10 +215,10 @@ def tune(entries: list[dict], scorer: LMScorer, metric: str = "chrf",
                     "ordered by score/tokens**alpha for any alpha given); the producer's top-1 "
                     "scores %.2f, the best grid point %.2f", before, best_val)
     top = [{"value": c[0], **c[2].to_json()} for c in candidates[:10]]
-    return TuneResult(weights=best_w, metric=metric, before=before, after=best_val,
+    return MetricTuneResult(weights=best_w, metric=metric, before=before, after=best_val,
                       signature=m.signature(), entries=n, grid_points=len(candidates),
                       changed=int((best_choice != 0).sum()), top=top)
 
 
-__all__ = ["tune", "TuneResult", "tune_lm", "LMTuneResult", "DEFAULT_LM_WEIGHTS", "DEFAULT_LENGTH_PENALTIES",
+__all__ = ["tune", "MetricTuneResult", "tune_lm", "LMTuneResult", "DEFAULT_LM_WEIGHTS", "DEFAULT_LENGTH_PENALTIES",
            "LM_OBJECTIVE_WEIGHTS", "LM_OBJECTIVE_PENALTIES"]

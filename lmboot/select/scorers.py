@@ -21,7 +21,7 @@ import numpy as np
 from lmboot.errors import LmbootError
 from lmboot.io.corpus import atomic_path, atomic_write, naming_errors
 from lmboot.lm.score import load
-from lmboot.lm.train import train
+from lmboot.lm.estimate import train
 from lmboot.select.embedders import Embedder, make_embedder
 
 METHODS = ("centroid", "knn", "moore-lewis")

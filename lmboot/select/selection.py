@@ -25,11 +25,13 @@ from lmboot.defaults import DEFAULT_KEEP_FRACTION
 from lmboot.errors import LmbootError
 from lmboot.filtering import Filtered, Scores, decide, finish, progress_bar, quantiles
 from lmboot.io.corpus import atomic_write, check_file, read_bitext, read_lines
+from lmboot.io.temps import temp_prefix
 from lmboot.select.embedders import Embedder
 from lmboot.select.scorers import METHODS, make_scorer
 from lmboot.text.normalize import Normalizer
 
 log = logging.getLogger("lmboot")
+WORK_TMP = temp_prefix(".select-work-")  # registered: a killed run's leftovers are cleaned
 
 MAX_REPEAT = 100  # as [oversample] repeat: more copies only fill the disk
 QUANTILES = (0.0, 0.01, 0.05, 0.1, 0.25, 0.5, 0.75, 0.9, 0.95, 0.99, 1.0)
@@ -195,7 +197,7 @@ def select(general_src: str | Path, general_tgt: str | Path | None, seed: str | 
 
     created = not out_dir.exists()
     out_dir.mkdir(parents=True, exist_ok=True)
-    work = Path(tempfile.mkdtemp(prefix=".select-work-", dir=out_dir))
+    work = Path(tempfile.mkdtemp(prefix=WORK_TMP, dir=out_dir))
     try:
         # Pass 0: seeded sample of the general target side (also validates the whole bitext).
         total: int | None = None

@@ -1,4 +1,8 @@
-"""Text shared by every stage: normalisation (:mod:`lmboot.text.normalize`)."""
-from lmboot.text.normalize import Normalizer, normalize
+"""Text shared by every stage: normalisation (:mod:`lmboot.text.normalize`) and which
+machine-made sentences to trust (:mod:`lmboot.text.quality`).
 
-__all__ = ["Normalizer", "normalize"]
+``normalize`` here is the module; the one-string function is :func:`lmboot.text.normalize.normalize`.
+"""
+from lmboot.text.normalize import Normalizer
+
+__all__ = ["Normalizer"]

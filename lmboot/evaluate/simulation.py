@@ -46,7 +46,7 @@ from pathlib import Path
 from typing import Iterable, Sequence
 
 from lmboot.errors import LmbootError
-from lmboot.io.arpa import SPECIAL, is_arpa, is_kenlm_binary, unigrams
+from lmboot.io.arpa import SPECIAL, arpa_of, is_arpa, unigrams
 from lmboot.io.corpus import atomic_write, read_lines
 from lmboot.io.nbest import format_entry
 from lmboot.metrics import word_edit_distance
@@ -62,16 +62,14 @@ log = logging.getLogger("lmboot")
 def read_vocab(sources: str | Path | Sequence[str | Path], normalizer: Normalizer | None = None) -> Counter:
     """Word counts from text files (normalised words) and/or ARPA files (unigrams, count 1 each).
 
-    A KenLM binary cannot be listed: pass its ARPA or training text instead.
+    A KenLM binary is listed from the ARPA file beside it (:func:`lmboot.io.arpa.arpa_of`).
     """
     if isinstance(sources, (str, Path)):
         sources = [sources]
     norm = normalizer or Normalizer()
     counts: Counter = Counter()
     for src in sources:
-        p = Path(src)
-        if p.is_file() and p.stat().st_size and is_kenlm_binary(p):
-            raise LmbootError("a KenLM binary cannot be listed; give its ARPA file or training text", path=p)
+        p = arpa_of(src, "a confusion vocabulary") if Path(src).is_file() else Path(src)
         if p.is_file() and is_arpa(p):
             counts.update(unigrams(p))
         else:

@@ -37,7 +37,7 @@ log = logging.getLogger("lmboot")
 
 @dataclass
 class NMTTrainResult(Result):
-    """What :func:`train` did (the translator; :class:`lmboot.lm.train.LMTrainResult` is the n-gram LM's)."""
+    """What :func:`train` did (the translator; :class:`lmboot.lm.LMTrainResult` is the n-gram LM's)."""
 
     model_dir: Path
     start_step: int
@@ -278,7 +278,7 @@ def train(
     def validate(model=model) -> dict[str, Any]:
         from lmboot.metrics import mt_scores
         from lmboot.nmt.data import iter_eval_batches
-        from lmboot.nmt.translate import Translator
+        from lmboot.nmt.engines.fairseq2_engine import Fairseq2Translator as Translator
 
         model.eval()
         nll, ntok = 0.0, 0

@@ -46,9 +46,12 @@ import numpy as np
 from lmboot.errors import LmbootError
 from lmboot.io.arpa import ArpaReader, is_kenlm_binary, split_fields
 from lmboot.io.corpus import atomic_path, check_file
+from lmboot.io.temps import temp_prefix
 from lmboot.lm.size import binary_size, human, parse_size
 from lmboot.lm.tools import run_tool
 from lmboot.results import Result
+
+CHECK_TMP = temp_prefix("lmboot-prune-")  # registered: a killed run's leftovers are cleaned
 
 _CHUNK = 1 << 22  # rows per vectorised step: bounds the temporaries to ~100 MB
 _EPS = 3e-6  # SRILM's Prob_Epsilon: rounding slack in back-off mass
@@ -456,7 +459,7 @@ def prune(arpa: str | Path, out: str | Path, *, threshold: float | None = None, 
         if binary is not None:
             tmp_bin = stack.enter_context(atomic_path(binary))
         elif budget is not None:
-            tmp_bin = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="lmboot-prune-",
+            tmp_bin = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix=CHECK_TMP,
                                                                            dir=out.parent))) / "check.bin"
         else:
             tmp_bin = None
@@ -477,11 +480,11 @@ def prune(arpa: str | Path, out: str | Path, *, threshold: float | None = None, 
                                   path=src)
             target -= real - predicted  # the prediction was off: aim lower by as much
         if binary is not None:
-            from lmboot.safety import publish_with_checksum
+            from lmboot.io.checksums import publish_with_checksum
 
             digest = publish_with_checksum(tmp_bin, binary)
     if binary is not None:
-        from lmboot.safety import write_checksum
+        from lmboot.io.checksums import write_checksum
 
         write_checksum(binary, digest)  # BINARY.sha256, verified by lm.load()
     return PruneResult(source=src, arpa=out, binary=Path(binary) if binary is not None else None,

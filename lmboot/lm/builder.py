@@ -35,15 +35,17 @@ import numpy as np
 
 from lmboot.errors import LmbootError
 from lmboot.io.corpus import atomic_path, atomic_write, check_file, read_lines, sha256, write_json
+from lmboot.io.temps import temp_prefix
 from lmboot.lm.mixture import em_weights, mix_arpa
 from lmboot.lm.perplexity import dev_token_probs, evaluate
 from lmboot.lm.score import load
 from lmboot.lm.tools import run_tool
-from lmboot.lm.train import build_binary, train
+from lmboot.lm.estimate import build_binary, train
 from lmboot.results import Result, text_table
 from lmboot.text.normalize import Normalizer
 
 log = logging.getLogger("lmboot")
+INTERPOLATE_TMP = temp_prefix("interpolate-")  # registered: a killed run's leftovers are cleaned
 
 NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.+-]*$")
 MIN_WEIGHT = 0.01  # linear mixing: a component below this dev weight is left out of the mixture
@@ -144,7 +146,7 @@ class LogLinearInterpolator(Interpolator):
             if c.intermediate is None or not Path(f"{c.intermediate}.kenlm_intermediate").exists():
                 raise LmbootError(f"source {c.name!r} has no lmplz --intermediate files for interpolate",
                                   path=c.arpa)
-        with tempfile.TemporaryDirectory(prefix="interpolate-", dir=work_dir) as tmp:
+        with tempfile.TemporaryDirectory(prefix=INTERPOLATE_TMP, dir=work_dir) as tmp:
             args: list[str] = []
             for c in components:
                 args += ["-m", str(c.intermediate)]

@@ -24,10 +24,12 @@ from pathlib import Path
 
 from lmboot.errors import LmbootError
 from lmboot.io.corpus import atomic_path, atomic_write, iter_raw_lines, read_lines
+from lmboot.io.temps import temp_prefix
 from lmboot.results import Result
 from lmboot.text.normalize import Normalizer
 
 log = logging.getLogger("lmboot")
+SPEAK_TMP = temp_prefix(".lmboot-synth-")  # registered: a killed run's leftovers are cleaned
 
 MANIFEST = "manifest.tsv"
 
@@ -68,7 +70,7 @@ def speak(text: str, wav: str | Path, voice: str = "en-us", speed: int = 150) ->
     espeak, sox = _exe("espeak-ng"), _exe("sox")
     wav = Path(wav)
     wav.parent.mkdir(parents=True, exist_ok=True)
-    with tempfile.TemporaryDirectory(prefix=".lmboot-synth-", dir=wav.parent) as tmpdir:
+    with tempfile.TemporaryDirectory(prefix=SPEAK_TMP, dir=wav.parent) as tmpdir:
         raw = Path(tmpdir) / "22k.wav"
         _run([espeak, "-v", voice, "-s", str(speed), "-w", str(raw), "--stdin"], f"espeak-ng -v {voice}", text)
         with atomic_path(wav) as tmp:

@@ -18,16 +18,18 @@ from typing import Sequence
 
 from lmboot.errors import LmbootError
 from lmboot.io.corpus import atomic_path, check_file, chunked, naming_errors, read_lines
+from lmboot.io.temps import temp_prefix
 from lmboot.lm.tools import run_tool
 from lmboot.results import Result
 from lmboot.text.normalize import Normalizer
 
 log = logging.getLogger("lmboot")
+WORK_TMP = temp_prefix("lmboot-lm-")  # registered: a killed run's leftovers are cleaned
 
 
 @dataclass
 class LMTrainResult(Result):
-    """What :func:`train` wrote (the n-gram LM; :class:`lmboot.nmt.train.NMTTrainResult` is the
+    """What :func:`train` wrote (the n-gram LM; :class:`lmboot.nmt.NMTTrainResult` is the
     translator's)."""
 
     arpa: Path
@@ -78,7 +80,7 @@ def train(text: str | Path, arpa: str | Path, order: int = 3, binary: str | Path
     if prune and len(prune) > order:
         raise LmbootError(f"--prune has {len(prune)} thresholds for an order-{order} model")
     arpa = Path(arpa)
-    with tempfile.TemporaryDirectory(prefix="lmboot-lm-", dir=arpa.parent if arpa.parent.exists() else None) as tmp:
+    with tempfile.TemporaryDirectory(prefix=WORK_TMP, dir=arpa.parent if arpa.parent.exists() else None) as tmp:
         tmp = Path(tmp)
         if normalize_text:
             n_sent, n_tok = prepare_text(text, tmp / "text.txt", normalizer)
