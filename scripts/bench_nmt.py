@@ -29,41 +29,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))  # toy_nmt: the generated toy pair
 
 
-def bare_train(model_dir: Path, pairs, steps: int, dev) -> float:
-    """Target tokens/s of a plain fairseq2 loop over the same kind of batches."""
-    import torch
-
-    from lmboot.nmt import model as M
-    from lmboot.nmt.data import build_train_pipeline, to_seq2seq_batch
-
-    info = M.read_info(model_dir)
-    tok = M.load_tokenizer(model_dir, info)
-    p = M.PRESETS[info.preset]
-    torch.manual_seed(0)
-    model = M.build_model(info, dev).train()
-    opt = torch.optim.AdamW(model.parameters(), lr=1e-4)
-    it = iter(build_train_pipeline(pairs, tok, info.src_lang, info.tgt_lang, batch_tokens=p.batch_tokens,
-                                   max_len=128, seed=0))
-    batches = [to_seq2seq_batch(next(it), dev) for _ in range(steps + 2)]
-    ntok, t0 = 0, None
-    for i, b in enumerate(batches):
-        if i == 2:  # warm-up excluded
-            _sync(dev)
-            t0, ntok = time.perf_counter(), 0
-        inp, tgt = b.as_auto_regressive()
-        s, sl = inp.as_source_input()
-        t, tl = inp.as_target_input()
-        loss = model(s, sl, t, tl, targets=tgt.seqs, label_smoothing=0.1, reduction="sum")
-        opt.zero_grad()
-        (loss / tgt.num_elements).backward()
-        opt.step()
-        ntok += tgt.num_elements
-    _sync(dev)
-    return ntok / (time.perf_counter() - t0)
-
-
-def compiled_train(model_dir: Path, pairs, steps: int, dev, precision: str) -> tuple[float, float]:
-    """(target tokens/s after compilation, compile seconds) of the bare loop under torch.compile."""
+def bare_train(model_dir: Path, pairs, steps: int, dev, precision: str = "fp32",
+               compile: bool = False) -> tuple[float, float]:
+    """(target tokens/s, warm-up seconds) of a plain fairseq2 loop over the same kind of batches;
+    with ``compile`` the model runs under torch.compile and the warm-up holds its compilation
+    (dynamic shapes: a few recompilations in the first batches)."""
     import torch
 
     from lmboot.nmt import model as M
@@ -75,29 +45,28 @@ def compiled_train(model_dir: Path, pairs, steps: int, dev, precision: str) -> t
     p = M.PRESETS[info.preset]
     torch.manual_seed(0)
     model = M.build_model(info, dev).train()
-    cmodel = torch.compile(model, dynamic=True)
+    net = torch.compile(model, dynamic=True) if compile else model
     opt = torch.optim.AdamW(model.parameters(), lr=1e-4)
     it = iter(build_train_pipeline(pairs, tok, info.src_lang, info.tgt_lang, batch_tokens=p.batch_tokens,
                                    max_len=128, seed=0))
-    batches = [to_seq2seq_batch(next(it), dev) for _ in range(steps + 5)]
-    ntok, t0, tc = 0, None, time.perf_counter()
-    compile_s = 0.0
+    warmup = 5 if compile else 2  # excluded from the timing
+    batches = [to_seq2seq_batch(next(it), dev) for _ in range(steps + warmup)]
+    ntok, t0, t_start = 0, None, time.perf_counter()
     for i, b in enumerate(batches):
-        if i == 5:  # the first batches compile (dynamic shapes: a few recompilations)
+        if i == warmup:
             _sync(dev)
             t0, ntok = time.perf_counter(), 0
-            compile_s = t0 - tc
         inp, tgt = b.as_auto_regressive()
         s, sl = inp.as_source_input()
         t, tl = inp.as_target_input()
         with P.autocast(precision, dev.type):
-            loss = cmodel(s, sl, t, tl, targets=tgt.seqs, label_smoothing=0.1, reduction="sum")
+            loss = net(s, sl, t, tl, targets=tgt.seqs, label_smoothing=0.1, reduction="sum")
         opt.zero_grad()
         (loss / tgt.num_elements).backward()
         opt.step()
         ntok += tgt.num_elements
     _sync(dev)
-    return ntok / (time.perf_counter() - t0), compile_s
+    return ntok / (time.perf_counter() - t0), t0 - t_start
 
 
 def precision_table(d: Path, pairs, args, dev) -> None:
@@ -125,7 +94,7 @@ def precision_table(d: Path, pairs, args, dev) -> None:
                       f"{res.target_tokens_per_s / ref:11.2f} {res.last_loss:10.3f}", flush=True)
         for prec in ("fp32", "bf16"):
             try:
-                tps, cs = compiled_train(d / f"{preset}-fp32-True", pairs, args.steps, dev, prec)
+                tps, cs = bare_train(d / f"{preset}-fp32-True", pairs, args.steps, dev, prec, compile=True)
                 print(f"{preset:8} {prec:9} {'torch.compile':>13} {tps:10,.0f} {tps / ref:11.2f} "
                       f"(bare loop, {cs:.0f} s to compile)", flush=True)
             except Exception as e:  # noqa: BLE001 - report what torch.compile did, whatever it raised
@@ -207,7 +176,7 @@ def main() -> None:
             res = train(d / "train.en", d / "train.xx", m, src_lang="eng_Latn", tgt_lang="xyz_Deva", preset=preset,
                         spm_model=d / "spm.model", max_steps=args.steps, valid_every=10**9, device=args.device,
                         threads=args.threads, progress=False)
-            bare = bare_train(m, pairs, args.steps, dev)
+            bare, _ = bare_train(m, pairs, args.steps, dev)
             tr = translate(m, d / "test.en", d / f"{preset}.jsonl", beam=5, nbest=5, device=args.device,
                            threads=args.threads, progress=False)
             bare_tr = bare_translate(m, test, dev)
